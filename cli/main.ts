@@ -1,0 +1,37 @@
+import { PlugformerError } from '../core/errors.ts';
+import { pluginsCommand } from './commands/plugins.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { validateCommand } from './commands/validate.ts';
+
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  plugins: { summary: 'plugins [--kind K] [--json]          list registered plugins', run: pluginsCommand },
+  validate: { summary: 'validate <config>                   check a config, print it resolved', run: validateCommand },
+  schema: { summary: 'schema                              print the composed config JSON Schema', run: schemaCommand },
+};
+
+function usage(): string {
+  return ['usage: plugformer <command> [options]', '', ...Object.values(COMMANDS).map((c) => `  ${c.summary}`)].join('\n');
+}
+
+/** Run one CLI invocation; returns the exit code. User errors print their message (no stack) and return 2. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof PlugformerError) {
+      console.error(`error: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
