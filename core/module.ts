@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone ships no gradient functions; the `@tensorflow/tfjs` umbrella registers them, so we do it here,
+// once, for every model built from Modules.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { DataError } from './errors.ts';
 import { matchesGlob } from './glob.ts';
 

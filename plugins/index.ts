@@ -1,29 +1,23 @@
 import type { ContainerModule } from 'inversify';
 import type { PluginDescriptor } from '../core/plugin.ts';
 import { pluginModule } from '../core/registry.ts';
-import multiHead from './attention/multi-head.ts';
-import dense from './ffn/dense.ts';
-import layernorm from './norm/layernorm.ts';
-import causalLm from './objectives/causal-lm.ts';
-import single from './parallel/single.ts';
-import learned from './positional/learned.ts';
-import sinusoidal from './positional/sinusoidal.ts';
+import { ATTENTION_PLUGINS } from './attention/index.ts';
+import { FFN_PLUGINS } from './ffn/index.ts';
+import { FINETUNE_PLUGINS } from './finetune/index.ts';
+import { NORM_PLUGINS } from './norm/index.ts';
+import { OBJECTIVE_PLUGINS } from './objectives/index.ts';
+import { PARALLEL_PLUGINS } from './parallel/index.ts';
+import { POSITIONAL_PLUGINS } from './positional/index.ts';
 
-/** Every built-in plugin. Add a new one here (one import, one entry) and regenerate registry.json. */
+/** Every built-in plugin. A new plugin is one file plus one entry in its kind's index.ts; then `npm run registry`. */
 export const BUILTIN_PLUGINS: readonly PluginDescriptor[] = [
-  // attention
-  multiHead,
-  // ffn
-  dense,
-  // norm
-  layernorm,
-  // positional
-  learned,
-  sinusoidal,
-  // objectives
-  causalLm,
-  // parallel
-  single,
+  ...ATTENTION_PLUGINS,
+  ...FFN_PLUGINS,
+  ...NORM_PLUGINS,
+  ...POSITIONAL_PLUGINS,
+  ...OBJECTIVE_PLUGINS,
+  ...PARALLEL_PLUGINS,
+  ...FINETUNE_PLUGINS,
 ];
 
 /** The built-ins as one inversify ContainerModule. */

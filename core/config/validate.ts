@@ -38,6 +38,8 @@ export class ConfigValidator {
     m.headDim ??= Math.floor(m.dModel / m.numHeads);
     m.dFF ??= 4 * m.dModel;
     for (const o of resolved.layers) o.to ??= m.numLayers;
+    const schedule = resolved.training.schedule as { type: string; totalSteps?: number };
+    if (schedule.type === 'cosine' || schedule.type === 'linear') schedule.totalSteps ??= resolved.training.steps;
     const issues = crossFieldIssues(resolved);
     if (issues.length) throw new ConfigError(issues);
     checkCapabilities(resolved, this.registry);

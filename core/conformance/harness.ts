@@ -62,7 +62,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
     case 'attention':
       return {
         build(seed) {
-          const att = registry.create('attention', config, buildContext(registry, seed, dims, true));
+          const att = (plugin as PluginDescriptor<'attention'>).create(buildContext(registry, seed, dims, true), config);
           return { module: att, forward: (x) => att.forward({ x, mask: causalMask, layer: 0, ctx: ctxFor(seed) }) };
         },
         input: floatInput,
@@ -73,7 +73,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
     case 'ffn':
       return {
         build(seed) {
-          const ffn = registry.create('ffn', config, buildContext(registry, seed, dims, true));
+          const ffn = (plugin as PluginDescriptor<'ffn'>).create(buildContext(registry, seed, dims, true), config);
           return { module: ffn, forward: (x) => tf.tidy(() => ffn.forward(x, { ...ctxFor(seed), tokenIds: tokenIds(), layer: 0 })) };
         },
         input: floatInput,
@@ -84,7 +84,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
     case 'norm':
       return {
         build(seed) {
-          const norm = registry.create('norm', config, buildContext(registry, seed, dims, true));
+          const norm = (plugin as PluginDescriptor<'norm'>).create(buildContext(registry, seed, dims, true), config);
           // A residual-scaling norm (rezero) is exercised the way a block uses it: the branch it scales.
           return { module: norm, forward: (x) => (norm.scaleBranch ? tf.add(norm.forward(x), norm.scaleBranch(tf.tanh(x))) : norm.forward(x)) };
         },
@@ -97,7 +97,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
       return {
         build(seed) {
           const ctx = buildContext(registry, seed, dims, true);
-          const pos = registry.create('positional', config, ctx);
+          const pos = (plugin as PluginDescriptor<'positional'>).create(ctx, config);
           const att = registry.create('attention', { type: 'multi-head', bias: true } as { type: string }, buildContext(registry, seed + 1, dims, true));
           return {
             module: new Group({ pos, att }),
@@ -115,7 +115,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
     case 'router':
       return {
         build(seed) {
-          const router = registry.create('router', config, buildContext(registry, seed, dims, true));
+          const router = (plugin as PluginDescriptor<'router'>).create(buildContext(registry, seed, dims, true), config);
           return {
             module: router,
             forward: (x) => {
@@ -143,7 +143,7 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
           });
           const tokenizer = new ByteTokenizer({ sentinels: 8 });
           const model = buildModel(resolved, registry, tokenizer.vocabSize, seed);
-          const objective = registry.create('objective', resolved.objective, { ...buildContext(registry, seed, dims, causal), dims: model.dims });
+          const objective = (plugin as PluginDescriptor<'objective'>).create({ ...buildContext(registry, seed, dims, causal), dims: model.dims }, config);
           return {
             module: new Group({ model, objective }),
             forward: (windows) => {

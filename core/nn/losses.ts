@@ -11,7 +11,7 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, weights?: tf
   const v = logits.shape[logits.shape.length - 1];
   const logp = tf.logSoftmax(tf.reshape(logits, [-1, v]));
   const n = logp.shape[0];
-  const flatIdx = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), v), tf.cast(tf.reshape(targets, [-1]), 'int32'));
+  const flatIdx = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(v, 'int32')), tf.cast(tf.reshape(targets, [-1]), 'int32'));
   const picked = tf.gather(tf.reshape(logp, [-1]), flatIdx);
   if (!weights) return tf.neg(tf.mean(picked)) as tf.Scalar;
   const w = tf.cast(tf.reshape(weights, [-1]), 'float32');

@@ -97,7 +97,7 @@ const warmupProperty = (fallback: number, minimum: number) => ({
 const totalStepsProperty = {
   type: 'integer',
   minimum: 1,
-  description: 'Step at which the decay reaches its end value.',
+  description: 'Step at which the decay reaches its end value (default in a plugformer config: training.steps).',
 };
 
 /**
@@ -118,7 +118,7 @@ export const scheduleSchema = {
     {
       type: 'object',
       additionalProperties: false,
-      required: ['type', 'totalSteps'],
+      required: ['type'],
       properties: {
         type: { const: 'cosine' },
         lr: lrProperty(SCHEDULE_DEFAULTS.lr),
@@ -130,7 +130,7 @@ export const scheduleSchema = {
     {
       type: 'object',
       additionalProperties: false,
-      required: ['type', 'totalSteps'],
+      required: ['type'],
       properties: {
         type: { const: 'linear' },
         lr: lrProperty(SCHEDULE_DEFAULTS.lr),

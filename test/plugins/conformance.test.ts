@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertConformance } from '../../core/conformance/kit.ts';
+import { createRegistry } from '../../core/registry.ts';
+import { BUILTIN_PLUGINS, builtinModule } from '../../plugins/index.ts';
+import fixture, { scaledIdentity } from '../fixtures/double-ffn-plugin.ts';
+
+/**
+ * Every built-in plugin goes through the same conformance kit that third-party authors get.
+ * Extra configurations exercise options that change the math (e.g. each activation).
+ */
+const EXTRA_CONFIGS: Record<string, Record<string, unknown>[]> = {
+  'ffn/dense': [{ activation: 'relu', bias: false }, { activation: 'gelu-tanh' }],
+  'norm/layernorm': [{ bias: false }],
+};
+
+const registry = createRegistry(builtinModule(), fixture);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('conformance kit on every built-in plugin', () => {
+  const cases = BUILTIN_PLUGINS.filter((p) => p.kind !== 'parallel' && p.kind !== 'finetune').flatMap((p) =>
+    [{}, ...(EXTRA_CONFIGS[`${p.kind}/${p.name}`] ?? [])].map((config) => ({ plugin: p, config })),
+  );
+  it.each(cases.map((c) => [`${c.plugin.kind}/${c.plugin.name} ${JSON.stringify(c.config)}`, c]))('%s', (_label, { plugin, config }) => {
+    const report = assertConformance(plugin, { registry, config });
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['shape', 'gradients', 'finite-differences', 'state-dict', 'no-leak']));
+  });
+
+  it('runs on a plugin defined outside the package, and catches a broken one', () => {
+    assertConformance(scaledIdentity, { registry });
+    // A deliberately wrong plugin: it reads the next position, so the causal leak check must fail.
+    const leaky = {
+      ...scaledIdentity,
+      name: 'leaky',
+      create: () => {
+        const inner = scaledIdentity.create({} as never, { type: 'scaled-identity', init: 1 });
+        return Object.assign(inner, { forward: (x: tf.Tensor) => tf.mul(tf.add(x, tf.reverse(x, 1)), (inner as unknown as { scale: tf.Variable }).scale) });
+      },
+    };
+    expect(() => assertConformance(leaky, { registry })).toThrow(/causality: outputs at positions ≤ t changed/);
+  });
+});
