@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone ships no gradient functions; the `@tensorflow/tfjs` umbrella registers them, so we do it here,
-// once, for every model built from Modules.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// tfjs-core alone registers no gradient functions. Its ESM gradient files cannot be loaded by Node (extensionless
+// imports), so under Node the `@tensorflow/tfjs` CJS bundle registers them against the one shared tfjs-core
+// engine; bundlers and browsers take the ESM file. See "imports" in package.json.
+import '#register-gradients';
 import { DataError } from './errors.ts';
 import { matchesGlob } from './glob.ts';
 
