@@ -39,7 +39,10 @@ export class BpeTokenizer implements Tokenizer {
   private readonly special: SpecialTokens;
   private readonly cache = new Map<string, number[]>();
 
-  /** Checks that `model` is usable: every byte symbol and every merge result has an id, and ids are unique. */
+  /**
+   * Checks that `model` is usable: tokens are spelled in byte-level symbols, every byte symbol and every merge
+   * result has an id, and ids are unique.
+   */
   constructor(model: ByteLevelBpeModel) {
     const tokenOf = new Map<number, string>();
     const claim = (id: number, token: string) => {
@@ -47,7 +50,12 @@ export class BpeTokenizer implements Tokenizer {
       if (other !== undefined) throw new DataError(`tokenizer vocabulary gives id ${id} to both "${other}" and "${token}"`);
       tokenOf.set(id, token);
     };
-    for (const [token, id] of model.vocab) claim(id, token);
+    for (const [token, id] of model.vocab) {
+      for (const ch of token) {
+        if (!UNICODE_TO_BYTE.has(ch)) throw new DataError(`token "${token}" is not spelled in byte-level symbols ("${ch}" is not one)`);
+      }
+      claim(id, token);
+    }
     for (const s of model.specials) {
       if (model.vocab.has(s.content)) throw new DataError(`special token "${s.content}" is also an ordinary token`);
       claim(s.id, s.content);
@@ -63,13 +71,15 @@ export class BpeTokenizer implements Tokenizer {
       // A repeated merge keeps its first (lowest) rank, as in tokenizers.
       if (!ranks.has(`${a} ${b}`)) ranks.set(`${a} ${b}`, rank);
     });
-    this.idOf = model.vocab;
+    this.idOf = new Map(model.vocab);
     this.tokenOf = tokenOf;
     this.ranks = ranks;
     this.merges = model.merges.map(([a, b]) => [a, b] as const);
     this.special = new SpecialTokens(model.specials);
     this.specials = this.special.list;
-    this.vocabSize = Math.max(...tokenOf.keys()) + 1;
+    let maxId = -1;
+    for (const id of tokenOf.keys()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
   }
 
   /** Plain text → ids. Special-token strings inside `text` are not parsed: they are encoded as text. */
