@@ -1,12 +1,16 @@
 import { PlugformerError } from '../core/errors.ts';
+import { generateCommand } from './commands/generate.ts';
 import { pluginsCommand } from './commands/plugins.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { trainCommand } from './commands/train.ts';
 import { validateCommand } from './commands/validate.ts';
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   plugins: { summary: 'plugins [--kind K] [--json]          list registered plugins', run: pluginsCommand },
   validate: { summary: 'validate <config>                   check a config, print it resolved', run: validateCommand },
   schema: { summary: 'schema                              print the composed config JSON Schema', run: schemaCommand },
+  train: { summary: 'train <config> [--steps N] [--out DIR] [--seed S] [--backend B] [--data FILE] [--resume]', run: trainCommand },
+  generate: { summary: 'generate <run-dir> --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P]', run: generateCommand },
 };
 
 function usage(): string {

@@ -1,0 +1,282 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { EventEmitter } from 'eventemitter3';
+import type { PlugformerConfig } from '../config/types.ts';
+import { SequenceSampler, evalWindows } from '../data/sampler.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
+import { NumericError } from '../errors.ts';
+import { matchesGlob } from '../glob.ts';
+import type { LanguageModel } from '../model/language-model.ts';
+import { Rng } from '../rng.ts';
+import { scoped } from '../scope.ts';
+import { newForwardContext } from '../slots/context.ts';
+import type { HostBatch, Objective } from '../slots/objective.ts';
+import type { ParallelStrategy, StepResult } from '../slots/parallel.ts';
+import type { CheckpointStore, TrainingState } from './checkpoint.ts';
+import { clipByGlobalNorm } from './clip.ts';
+import type { EvalEvent, TrainerEvents } from './events.ts';
+import { type Optimizer, type OptimizerConfig, createOptimizer } from './optimizers.ts';
+import { type ScheduleConfig, learningRate } from './schedules.ts';
+
+export interface TrainerOptions {
+  config: PlugformerConfig;
+  model: LanguageModel;
+  objective: Objective;
+  tokenizer: Tokenizer;
+  parallel: ParallelStrategy;
+  /** Packed training and validation token streams. */
+  train: Int32Array;
+  validation: Int32Array;
+  /** UTF-8 bytes per token of the validation text, for bits per byte. */
+  bytesPerToken: number;
+  store?: CheckpointStore;
+}
+
+export interface TrainResult {
+  steps: number;
+  reason: 'completed' | 'stopped' | 'non-finite';
+  finalLoss?: number;
+  finalValLoss?: number;
+  tokensSeen: number;
+  elapsedMs: number;
+}
+
+/**
+ * Weight decay applies to matrices only: biases, norm gains and other 1-D parameters are excluded, as in
+ * GPT-2/BERT practice.
+ */
+export function decayed(path: string, rank: number): boolean {
+  return rank >= 2 && !matchesGlob(path, '**.bias');
+}
+
+/** Seeds derived per step, so a resumed run draws exactly the same dropout masks and data noise. */
+function stepRng(seed: number, step: number, stream: number): Rng {
+  return new Rng((seed * 1_000_003 + step * 7919 + stream * 104_729) | 0);
+}
+
+const toTensors = (batch: HostBatch) =>
+  Object.fromEntries(Object.entries(batch.tensors).map(([k, h]) => [k, tf.tensor(h.data, h.shape, h.dtype)]));
+
+/**
+ * The training loop: sample → objective batch → loss and gradients (through the parallel strategy) → clip →
+ * optimizer step, every step in a tf scope; evaluation, checkpoints and events on schedule. Emits typed
+ * events; `stop()` ends the run after the current step (and writes a final checkpoint when a store is set).
+ */
+export class Trainer extends EventEmitter<TrainerEvents> {
+  readonly optimizer: Optimizer;
+  private readonly sampler: SequenceSampler;
+  private readonly params;
+  private stopRequested = false;
+  private state: TrainingState;
+
+  constructor(private readonly o: TrainerOptions) {
+    super();
+    const t = o.config.training;
+    const window = o.objective.windowLength(t.seqLen);
+    this.sampler = new SequenceSampler(o.train, { seqLen: window - 1, batchSize: t.batchSize, seed: t.seed });
+    this.params = o.model.trainableParameters();
+    const shapes = new Map(this.params.map((p) => [p.path, p.variable.rank]));
+    this.optimizer = createOptimizer(t.optimizer as unknown as OptimizerConfig, { decayFilter: (path) => decayed(path, shapes.get(path) ?? 1) });
+    this.state = { step: 0, sampler: this.sampler.getState(), elapsedMs: 0, tokensSeen: 0 };
+  }
+
+  /** Ask the loop to end after the step in progress. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  /** Continue from a saved state (weights must already be loaded into the model). */
+  restore(state: TrainingState, optimizer: Parameters<Optimizer['setState']>[0]): void {
+    this.state = { ...state };
+    this.sampler.setState(state.sampler);
+    this.optimizer.setState(optimizer);
+  }
+
+  /** Compute loss and gradients of one batch on this process. Gradients are kept (caller disposes). */
+  private localStep = (batch: HostBatch, step: number): StepResult =>
+    scoped(() => {
+      const tensors = toTensors(batch);
+      const ctx = newForwardContext(stepRng(this.o.config.training.seed, step, 1), {
+        training: true,
+        collectStats: step % this.o.config.training.logEvery === 0,
+      });
+      let targetTokens = 0;
+      const metricTensors: Record<string, tf.Scalar> = {};
+      const vars = this.params.map((p) => p.variable);
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.o.objective.loss(this.o.model, tensors, batch.extras ?? {}, ctx);
+        targetTokens = out.targetTokens;
+        Object.assign(metricTensors, out.metrics ?? {});
+        let total: tf.Scalar = out.loss;
+        for (const aux of ctx.auxLosses) {
+          metricTensors[aux.name] = tf.keep(aux.value);
+          total = tf.add(total, aux.value);
+        }
+        metricTensors.objective_loss = tf.keep(out.loss);
+        return total;
+      }, vars);
+      const byPath = new Map<string, tf.Tensor>();
+      for (const p of this.params) {
+        const g = grads[p.variable.name];
+        if (g) byPath.set(p.path, tf.keep(g));
+      }
+      const loss = value.dataSync()[0];
+      const metrics = Object.fromEntries(Object.entries(metricTensors).map(([k, v]) => [k, v.dataSync()[0]]));
+      // Kept so they outlive the gradient tape; this scope's end would not free them.
+      for (const v of Object.values(metricTensors)) v.dispose();
+      for (const s of ctx.stats) if (s.kind === 'router') this.emit('router', { step, layer: s.layer, values: s.values });
+      return { loss, targetTokens, grads: byPath, metrics };
+    });
+
+  /** Mean validation loss (per target token) over `evalBatches` fixed batches, with perplexity and bits per byte. */
+  evaluate(stream: Int32Array = this.o.validation): EvalEvent {
+    const t = this.o.config.training;
+    const window = this.o.objective.windowLength(t.seqLen);
+    const model = this.o.model;
+    const wasTraining = model.training;
+    model.eval();
+    let sum = 0;
+    let count = 0;
+    const rng = new Rng(t.seed + 17);
+    try {
+      for (const windows of evalWindows(stream, window - 1, t.batchSize, t.evalBatches)) {
+        const batch = this.o.objective.makeBatch(windows, t.batchSize, this.o.tokenizer, rng);
+        const { loss, n } = scoped(() => {
+          const out = this.o.objective.loss(model, toTensors(batch), batch.extras ?? {}, newForwardContext(rng));
+          return { loss: out.loss.dataSync()[0], n: out.targetTokens };
+        });
+        sum += loss * n;
+        count += n;
+      }
+    } finally {
+      model.train(wasTraining);
+    }
+    const valLoss = sum / Math.max(count, 1);
+    return { step: this.state.step, valLoss, perplexity: Math.exp(valLoss), bitsPerByte: valLoss / this.o.bytesPerToken / Math.LN2, metrics: {} };
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (!this.o.store) return;
+    this.state.sampler = this.sampler.getState();
+    const optimizer = this.optimizer.getState();
+    try {
+      const location = await this.o.store.save({ config: this.o.config, weights: this.o.model.stateDict(), optimizer, state: { ...this.state } });
+      this.emit('checkpoint', { step: this.state.step, location });
+    } finally {
+      for (const t of Object.values(optimizer.tensors)) t.dispose();
+    }
+  }
+
+  async run(): Promise<TrainResult> {
+    const t = this.o.config.training;
+    const tokensPerStep = t.batchSize * t.seqLen * t.gradAccumulation;
+    let lastLoss: number | undefined;
+    let lastVal: number | undefined = this.state.lastValLoss;
+    let reason: TrainResult['reason'] = 'completed';
+    this.o.model.train();
+    while (this.state.step < t.steps) {
+      if (this.stopRequested) {
+        reason = 'stopped';
+        break;
+      }
+      const step = this.state.step;
+      const started = performance.now();
+      const result = await this.accumulate(step);
+      const lr = learningRate(t.schedule as unknown as ScheduleConfig, step);
+      // One global-norm reduction both clips and detects non-finite gradients (clip leaves them unscaled then).
+      const { grads, norm } = clipByGlobalNorm(result.grads, t.clipNorm > 0 ? t.clipNorm : Infinity);
+      const bad = !Number.isFinite(result.loss) ? 'loss' : !Number.isFinite(norm) ? nonFiniteGradient(result.grads) : undefined;
+      if (!bad) this.optimizer.step(this.params, grads, lr);
+      disposeGrads(grads);
+      disposeGrads(result.grads);
+      if (bad) {
+        this.emit('nan', { step, where: bad, action: t.onNonFinite });
+        if (t.onNonFinite === 'stop') {
+          this.emit('done', { step, reason: 'non-finite', finalValLoss: lastVal });
+          throw new NumericError(`non-finite ${bad === 'loss' ? 'loss' : `gradient in ${bad}`} at step ${step}; the last good checkpoint is kept (lower the learning rate, or set training.onNonFinite to "skip")`);
+        }
+        this.state.step++;
+        continue;
+      }
+
+      const stepMs = performance.now() - started;
+      this.state.step++;
+      this.state.elapsedMs += stepMs;
+      this.state.tokensSeen += tokensPerStep;
+      lastLoss = result.loss;
+      this.emit('step', {
+        step: this.state.step,
+        loss: result.loss,
+        lr,
+        gradNorm: norm,
+        tokens: tokensPerStep,
+        tokensPerSecond: (tokensPerStep / stepMs) * 1000,
+        stepMs,
+        elapsedMs: this.state.elapsedMs,
+        totalSteps: t.steps,
+        metrics: result.metrics,
+      });
+      const last = this.state.step === t.steps;
+      if (this.state.step % t.evalEvery === 0 || last) {
+        const ev = this.evaluate();
+        lastVal = this.state.lastValLoss = ev.valLoss;
+        this.emit('eval', ev);
+      }
+      if (this.state.step % t.checkpointEvery === 0 || last) await this.checkpoint();
+    }
+    if (reason === 'stopped') await this.checkpoint();
+    this.emit('done', { step: this.state.step, reason, finalValLoss: lastVal });
+    return { steps: this.state.step, reason, finalLoss: lastLoss, finalValLoss: lastVal, tokensSeen: this.state.tokensSeen, elapsedMs: this.state.elapsedMs };
+  }
+
+  /** One optimizer step's worth of micro-batches; gradients and loss averaged over them. */
+  private async accumulate(step: number): Promise<StepResult> {
+    const t = this.o.config.training;
+    const dataRng = stepRng(t.seed, step, 2);
+    let total: StepResult | undefined;
+    for (let micro = 0; micro < t.gradAccumulation; micro++) {
+      const batch = this.o.objective.makeBatch(this.sampler.next(), t.batchSize, this.o.tokenizer, dataRng);
+      const r = await this.o.parallel.lossAndGrads(batch, (b) => this.localStep(b, step));
+      if (!total) total = r;
+      else {
+        for (const [k, g] of r.grads) {
+          const prev = total.grads.get(k);
+          total.grads.set(k, prev ? tf.keep(tf.tidy(() => tf.add(prev, g))) : g);
+          if (prev) {
+            prev.dispose();
+            g.dispose();
+          }
+        }
+        total.loss += r.loss;
+        total.targetTokens += r.targetTokens;
+        for (const [k, v] of Object.entries(r.metrics)) total.metrics[k] = (total.metrics[k] ?? 0) + v;
+      }
+    }
+    const n = t.gradAccumulation;
+    if (n > 1) {
+      for (const [k, g] of total!.grads) {
+        total!.grads.set(k, tf.keep(tf.tidy(() => tf.div(g, n))));
+        g.dispose();
+      }
+      total!.loss /= n;
+      for (const k of Object.keys(total!.metrics)) total!.metrics[k] /= n;
+    }
+    return total!;
+  }
+}
+
+function disposeGrads(grads: Map<string, tf.Tensor>): void {
+  for (const g of grads.values()) if (!g.isDisposed) g.dispose();
+}
+
+/** The parameter group (path without the tensor name, e.g. `blocks.2.attn.q`) of the first non-finite gradient. */
+function nonFiniteGradient(grads: Map<string, tf.Tensor>): string {
+  for (const [path, g] of grads) {
+    const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(g))).dataSync()[0]);
+    if (bad) return path.split('.').slice(0, -1).join('.') || path;
+  }
+  return 'gradients';
+}

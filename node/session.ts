@@ -1,0 +1,50 @@
+import type { PlugformerConfig } from '../core/config/types.ts';
+import type { Tokenizer } from '../core/data/tokenizer.ts';
+import { buildModel } from '../core/model/build.ts';
+import type { LanguageModel } from '../core/model/language-model.ts';
+import type { BuildContext } from '../core/plugin.ts';
+import type { Registry } from '../core/registry.ts';
+import { Rng } from '../core/rng.ts';
+import type { Objective } from '../core/slots/objective.ts';
+import type { ParallelStrategy } from '../core/slots/parallel.ts';
+import { type CheckpointStore } from '../core/train/checkpoint.ts';
+import { Trainer } from '../core/train/trainer.ts';
+import type { PreparedData } from './data.ts';
+
+export interface Session {
+  model: LanguageModel;
+  objective: Objective;
+  parallel: ParallelStrategy;
+  trainer: Trainer;
+}
+
+/** Model, objective, parallel strategy and trainer for a resolved config and prepared data. */
+export function createSession(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore): Session {
+  const model = buildModel(config, registry, data.tokenizer.vocabSize);
+  const ctx: BuildContext = {
+    dims: model.dims,
+    rng: new Rng(config.training.seed + 1),
+    layer: -1,
+    causal: model.causal,
+    architecture: config.architecture,
+    dropout: config.model.dropout,
+    initStd: config.model.initStd,
+    registry,
+  };
+  const objective = registry.create('objective', config.objective, ctx);
+  const parallel = registry.create('parallel', config.parallel, ctx);
+  const trainer = new Trainer({
+    config,
+    model,
+    objective,
+    tokenizer: data.tokenizer,
+    parallel,
+    train: data.train,
+    validation: data.validation,
+    bytesPerToken: data.bytesPerToken,
+    store,
+  });
+  return { model, objective, parallel, trainer };
+}
+
+export type { Tokenizer };
