@@ -36,6 +36,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`error: ${e.message}`);
       return e.exitCode;
     }
+    // node:util parseArgs rejects unknown or malformed options with these codes.
+    if (String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${(e as Error).message}\n\n${usage()}`);
+      return 2;
+    }
     throw e;
   }
 }

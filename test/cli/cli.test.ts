@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/plugformer.js', ...args], { encoding: 'utf8', env: { ...process.env, PLUGFORMER_BACKEND: 'wasm' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const scratch = () => mkdtempSync(join(tmpdir(), 'plugformer-cli-'));
+
+describe('plugformer CLI', () => {
+  it('plugins --json lists every plugin with kind, name, summary and schema', () => {
+    const r = cli('plugins', '--json');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { kind: string; name: string; summary: string; schema: { type: string } }[];
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) {
+      expect(row.kind).toMatch(/^(attention|ffn|norm|positional|router|objective|parallel|finetune)$/);
+      expect(row.summary.length).toBeGreaterThan(10);
+      expect(row.schema.type).toBe('object');
+    }
+    expect(rows.map((x) => `${x.kind}/${x.name}`)).toContain('attention/multi-head');
+    expect(JSON.parse(cli('plugins', '--kind', 'ffn', '--json').out).every((x: { kind: string }) => x.kind === 'ffn')).toBe(true);
+  });
+
+  it('validate: unknown plugin exits 2 naming the path and the known ffn plugins', () => {
+    const dir = scratch();
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ ffn: { type: 'swigluu' } }));
+    const r = cli('validate', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\/ffn\/type: unknown ffn plugin "swigluu"/);
+    expect(r.err).toMatch(/allowed: .*"dense"/);
+    expect(r.err).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it('validate: an extra property is refused; a valid config prints the resolved config with defaults', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'extra.json'), JSON.stringify({ ffn: { type: 'dense', colour: 'red' } }));
+    const bad = cli('validate', join(dir, 'extra.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/\/ffn\/colour: unknown property "colour"/);
+    const good = cli('validate', 'examples/gpt-tiny.json');
+    expect(good.code).toBe(0);
+    const resolved = JSON.parse(good.out);
+    expect(resolved.model.headDim).toBe(32);
+    expect(resolved.attention).toEqual({ type: 'multi-head', bias: true });
+    expect(resolved.training.schedule.totalSteps).toBe(300);
+  });
+
+  it('validate: a missing file or broken JSON exits 2 with a message', () => {
+    expect(cli('validate', '/nonexistent.json').err).toMatch(/cannot read config file \/nonexistent.json: ENOENT/);
+    const dir = scratch();
+    writeFileSync(join(dir, 'broken.json'), '{"ffn": ');
+    const r = cli('validate', join(dir, 'broken.json'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not valid JSON/);
+  });
+
+  it('schema prints the composed JSON Schema with one union per slot', () => {
+    const r = cli('schema');
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out);
+    expect(schema.$defs.ffn.discriminator).toEqual({ propertyName: 'type' });
+    expect(schema.$defs.ffn.oneOf.map((b: { properties: { type: { const: string } } }) => b.properties.type.const)).toContain('dense');
+  });
+
+  it('an unknown command or bad option exits 2 with usage', () => {
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('train').code).toBe(2);
+  });
+
+  it('train refuses an invalid config without writing anything', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ model: { dModel: 'big' } }));
+    const r = cli('train', join(dir, 'bad.json'), '--out', join(dir, 'run'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\/model\/dModel: must be integer/);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('train then generate on a tiny config', () => {
+    const dir = scratch();
+    const config = JSON.parse(readFileSync('examples/gpt-tiny.json', 'utf8'));
+    config.model = { ...config.model, dModel: 32, numLayers: 1, numHeads: 2, dFF: 64 };
+    config.training = { ...config.training, batchSize: 4, seqLen: 16, evalEvery: 5, evalBatches: 1, checkpointEvery: 5 };
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify(config));
+    const run = join(dir, 'run');
+    const t = cli('train', join(dir, 'tiny.json'), '--steps', '10', '--out', run);
+    expect(t.code).toBe(0);
+    for (const f of ['config.resolved.json', 'metrics.jsonl', 'tokenizer.json', 'summary.json', 'checkpoint/model.safetensors', 'checkpoint/optimizer.safetensors', 'checkpoint/state.json'])
+      expect(existsSync(join(run, f)), f).toBe(true);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.some((l) => 'loss' in l && l.step === 10)).toBe(true);
+    expect(lines.some((l) => 'val_loss' in l)).toBe(true);
+    // A second train into the same directory is refused: nothing is overwritten.
+    const again = cli('train', join(dir, 'tiny.json'), '--steps', '10', '--out', run);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already holds a run/);
+    const g = cli('generate', run, '--prompt', 'The ', '--tokens', '12', '--temperature', '0');
+    expect(g.code).toBe(0);
+    expect(g.out.startsWith('The ')).toBe(true);
+    expect(g.out.length).toBeGreaterThan(5);
+  });
+});
