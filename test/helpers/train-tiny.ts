@@ -27,9 +27,10 @@ export const TINY_CONFIG = {
   },
 };
 
-/** Deep merge of plain objects (arrays and scalars in `patch` replace). */
+/** Deep merge of plain objects; arrays, scalars and slot configs naming another `type` in `patch` replace. */
 export function merge<T>(base: T, patch: unknown): T {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch as T;
+  if ('type' in patch && (base as { type?: unknown })?.type !== (patch as { type: unknown }).type) return patch as T;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(patch)) out[k] = k in out && typeof out[k] === 'object' && !Array.isArray(out[k]) ? merge(out[k], v) : v;
   return out as T;

@@ -38,3 +38,17 @@ describe('trainer on Brown text', () => {
     b.model.dispose();
   });
 });
+
+describe('non-finite guard', () => {
+  const explode = { training: { clipNorm: 0, optimizer: { type: 'sgd' }, schedule: { type: 'constant', lr: 1e8 } } };
+
+  it('stops with the step and the offending parameter group named', async () => {
+    await expect(trainTiny(explode, { steps: 20 })).rejects.toThrow(/non-finite (loss|gradient in [\w.]+) at step \d+; the last good checkpoint is kept/);
+  });
+
+  it('skips bad steps when asked to, and reports each as a nan event', async () => {
+    const run = await trainTiny({ training: { ...explode.training, onNonFinite: 'skip' } }, { steps: 8 });
+    expect(run.losses.length).toBeLessThan(8); // skipped steps emit `nan`, not `step`
+    run.model.dispose();
+  });
+});
