@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { KVCache } from '../attention/kv-cache.ts';
 import { causalMask } from '../attention/mask.ts';
 import { ConfigValidator } from '../config/validate.ts';
 import { ByteTokenizer } from '../data/byte-tokenizer.ts';
@@ -15,6 +16,11 @@ export interface HarnessInstance {
   module: Module;
   /** Run on an input; the result is a float tensor. */
   forward(input: tf.Tensor): tf.Tensor;
+  /**
+   * Run one position of a sequence through incremental decoding with `cache` (positions before it are cached).
+   * Present only for plugins that declare `supportsKvCache` (or positional encodings, tested through multi-head).
+   */
+  decodeStep?(position: tf.Tensor, cache: KVCache): tf.Tensor;
 }
 
 /** How the kit exercises one kind of plugin. */
@@ -63,7 +69,13 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
       return {
         build(seed) {
           const att = (plugin as PluginDescriptor<'attention'>).create(buildContext(registry, seed, dims, true), config);
-          return { module: att, forward: (x) => att.forward({ x, mask: causalMask, layer: 0, ctx: ctxFor(seed) }) };
+          return {
+            module: att,
+            forward: (x) => att.forward({ x, mask: causalMask, layer: 0, ctx: ctxFor(seed) }),
+            decodeStep: plugin.capabilities?.supportsKvCache
+              ? (x, cache) => att.forward({ x, mask: causalMask, layer: 0, cache, ctx: ctxFor(seed) })
+              : undefined,
+          };
         },
         input: floatInput,
         expectedShape: [B, T, dims.dModel],
@@ -104,6 +116,10 @@ export function harnessFor(plugin: PluginDescriptor, config: { type: string }, r
             forward: (x) => {
               const h = pos.embed ? pos.embed(x, 0) : x;
               return att.forward({ x: h, mask: causalMask, positional: pos, layer: 0, ctx: ctxFor(seed) });
+            },
+            decodeStep: (x, cache) => {
+              const h = pos.embed ? pos.embed(x, cache.length) : x;
+              return att.forward({ x: h, mask: causalMask, positional: pos, layer: 0, cache, ctx: ctxFor(seed) });
             },
           };
         },

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PluginDescriptor } from '../plugin.ts';
 import type { Registry } from '../registry.ts';
+import { KVCache } from '../attention/kv-cache.ts';
+import { decodeSafetensors, safetensorsToTensors, tensorsToSafetensors } from '../io/safetensors.ts';
 import { Rng } from '../rng.ts';
 import { scoped } from '../scope.ts';
 import type { ModelDims } from '../slots/context.ts';
@@ -8,7 +10,7 @@ import { type Harness, type HarnessInstance, KIT_DIMS, harnessFor } from './harn
 import { pluginConfig } from './plugin-config.ts';
 
 export interface CheckResult {
-  name: 'shape' | 'finite' | 'gradients' | 'finite-differences' | 'causality' | 'state-dict' | 'no-leak';
+  name: 'shape' | 'finite' | 'gradients' | 'finite-differences' | 'causality' | 'kv-cache' | 'state-dict' | 'no-leak';
   passed: boolean;
   detail: string;
 }
@@ -38,7 +40,8 @@ export interface ConformanceOptions {
 /**
  * Run every check of the conformance kit on one plugin: output shape, finite outputs, gradients present for
  * every parameter, gradients equal to central finite differences, causality (changing position t+1 never
- * changes outputs ≤ t), state-dict round trip (a second instance loaded with the first's state gives identical
+ * changes outputs ≤ t), KV-cached decoding equal to the full pass (cache-capable attention, positional encodings),
+ * state-dict round trip through safetensors (a second instance loaded with the first's state gives identical
  * outputs), and no tensor leak over repeated calls. Run it on the cpu backend for exact finite differences.
  */
 export function runConformance(plugin: PluginDescriptor, options: ConformanceOptions): ConformanceReport {
@@ -54,6 +57,7 @@ export function runConformance(plugin: PluginDescriptor, options: ConformanceOpt
     checks.push(checkGradients(harness, a));
     checks.push(checkFiniteDifferences(harness, a, options));
     if (harness.positional) checks.push(checkCausality(harness, a));
+    if (a.decodeStep) checks.push(checkKvCache(harness, a));
     checks.push(checkStateDict(harness, a, b));
     checks.push(checkNoLeak(harness, a));
   } catch (e) {
@@ -201,16 +205,44 @@ function checkCausality(h: Harness, inst: HarnessInstance): CheckResult {
   });
 }
 
+/** Decoding one position at a time with a KV cache gives the outputs of the full causal forward pass. */
+function checkKvCache(h: Harness, inst: HarnessInstance): CheckResult {
+  return scoped((): CheckResult => {
+    const x = h.input(1);
+    const t = x.shape[1]!;
+    const full = inst.forward(x);
+    const cache = new KVCache();
+    let worst = 0;
+    try {
+      for (let i = 0; i < t; i++) {
+        const step = inst.decodeStep!(tf.slice(x, [0, i, 0], [-1, 1, -1]), cache);
+        cache.advance(1);
+        const ref = tf.slice(full, [0, i, 0], [-1, 1, -1]);
+        worst = Math.max(worst, tf.max(tf.abs(tf.sub(step, ref))).dataSync()[0]);
+      }
+    } finally {
+      cache.dispose();
+    }
+    return { name: 'kv-cache', passed: worst < 1e-4, detail: `max |cached − full| over ${t} positions: ${worst.toExponential(2)}` };
+  });
+}
+
+/** The state goes through safetensors bytes (names, shapes, dtypes) into a second instance, which then agrees exactly. */
 function checkStateDict(h: Harness, a: HarnessInstance, b: HarnessInstance): CheckResult {
   if (a.module.numParameters() === 0) return { name: 'state-dict', passed: true, detail: 'no parameters' };
-  b.module.loadStateDict(a.module.stateDict());
+  const restored = safetensorsToTensors(decodeSafetensors(tensorsToSafetensors(a.module.stateDict())));
+  try {
+    b.module.loadStateDict(restored);
+  } finally {
+    for (const t of Object.values(restored)) t.dispose();
+  }
   return scoped((): CheckResult => {
     const x = h.input(1);
     const ya = a.forward(x).dataSync();
     const yb = b.forward(x).dataSync();
     let worst = 0;
     for (let i = 0; i < ya.length; i++) worst = Math.max(worst, Math.abs(ya[i] - yb[i]));
-    return { name: 'state-dict', passed: worst === 0, detail: `max |Δ| after loading the state of another instance: ${worst}` };
+    return { name: 'state-dict', passed: worst === 0, detail: `max |Δ| after loading another instance's state through safetensors: ${worst}` };
   });
 }
 

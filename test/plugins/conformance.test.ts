@@ -27,7 +27,9 @@ describe('conformance kit on every built-in plugin', () => {
   );
   it.each(cases.map((c) => [`${c.plugin.kind}/${c.plugin.name} ${JSON.stringify(c.config)}`, c]))('%s', (_label, { plugin, config }) => {
     const report = assertConformance(plugin, { registry, config });
-    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['shape', 'gradients', 'finite-differences', 'state-dict', 'no-leak']));
+    const names = report.checks.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['shape', 'gradients', 'finite-differences', 'state-dict', 'no-leak']));
+    if (plugin.capabilities?.supportsKvCache || plugin.kind === 'positional') expect(names).toContain('kv-cache');
   });
 
   it('runs on a plugin defined outside the package, and catches a broken one', () => {
