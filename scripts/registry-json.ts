@@ -4,15 +4,17 @@ import { catalogue, conventionalModule } from '../core/registry-catalogue.ts';
 import { createRegistry } from '../core/registry.ts';
 import { builtinModule } from '../plugins/index.ts';
 
-/** The file that defines plugin `name`: the conventional path, else the file under the kind's folder naming it. */
+/** The file under plugins/ whose descriptor declares this kind and name (the conventional path first). */
 function findModule(root: string, kind: string, name: string): string {
   const conventional = conventionalModule(kind, name);
   if (existsSync(join(root, conventional))) return conventional;
-  const dir = conventional.slice(0, conventional.lastIndexOf('/'));
   const walk = (d: string): string[] =>
     readdirSync(join(root, d), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${d}/${e.name}`) : e.name.endsWith('.ts') ? [`${d}/${e.name}`] : []));
-  const hit = walk(dir.startsWith('plugins/ffn') ? 'plugins/ffn' : dir).find((f) => readFileSync(join(root, f), 'utf8').includes(`name: '${name}'`));
-  return hit ?? conventional;
+  const declares = (f: string) => {
+    const text = readFileSync(join(root, f), 'utf8');
+    return text.includes(`kind: '${kind}'`) && text.includes(`name: '${name}'`);
+  };
+  return walk('plugins').find(declares) ?? conventional;
 }
 
 /** registry.json's text for the built-in plugins of the checkout at `root`. */
