@@ -8,6 +8,16 @@ export interface SlotConfig {
 
 export type NormPlacement = 'pre' | 'post' | 'sandwich' | 'parallel';
 
+/**
+ * ALBERT cross-layer parameter sharing: `none`; `all` layers use one block's parameters; `groups` splits the
+ * layers into G contiguous groups (layer i in group ⌊i·G/L⌋) that each share one block's parameters.
+ */
+export interface SharingConfig {
+  type: 'none' | 'all' | 'groups';
+  /** G, for `groups`. */
+  groups?: number;
+}
+
 export interface ModelConfig {
   dModel: number;
   numLayers: number;
@@ -24,6 +34,9 @@ export interface ModelConfig {
   finalNorm: boolean;
   /** Multiply token embeddings by √dModel (Vaswani; T5 does not). */
   embeddingScale: boolean;
+  /** Factorized embeddings (ALBERT): a V×e token table then an e×d projection; absent = one V×d table. */
+  embeddingDim?: number;
+  sharing: SharingConfig;
 }
 
 /** Replace slots in a range of layers: layers i with from ≤ i < to and (i − from) mod every = 0. */

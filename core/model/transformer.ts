@@ -6,21 +6,49 @@ import { Module } from '../module.ts';
 import { dropout } from '../nn/dropout.ts';
 import { Embedding } from '../nn/embedding.ts';
 import { Linear } from '../nn/linear.ts';
+import type { Rng } from '../rng.ts';
 import type { Architecture, ForwardContext, ModelDims } from '../slots/context.ts';
 import type { Norm } from '../slots/norm.ts';
 import type { PositionalEncoding } from '../slots/positional.ts';
 import type { Block } from './block.ts';
 import type { LanguageModel, ModelInputs } from './language-model.ts';
 
+/**
+ * ALBERT's factorized embeddings: a V×e table (`weight`, so the path stays `embed.weight`) followed by an e×d
+ * projection (`proj.weight`). V·e + e·d parameters instead of V·d; a tied LM head maps back through both.
+ */
+export class FactorizedEmbedding extends Embedding {
+  readonly proj: Linear;
+
+  constructor(num: number, embeddingDim: number, readonly dModel: number, rng: Rng, std = 0.02) {
+    super(num, embeddingDim, rng, std);
+    this.proj = this.child('proj', new Linear(embeddingDim, dModel, rng, { bias: false, std }));
+  }
+
+  override forward(ids: tf.Tensor): tf.Tensor {
+    return this.proj.forward(super.forward(ids));
+  }
+
+  /** h [..., d] → [..., V] as h·Pᵀ·Eᵀ (explicit transposes keep the matmuls on every backend's fast path). */
+  override project(h: tf.Tensor): tf.Tensor {
+    const lead = h.shape.slice(0, -1);
+    const small = tf.matMul(tf.reshape(h, [-1, this.dModel]), tf.transpose(this.proj.weight));
+    return tf.reshape(super.project(small), [...lead, this.num]);
+  }
+}
+
+/** The parts a Transformer is assembled from (see buildModel). */
 export interface TransformerParts {
   architecture: Exclude<Architecture, 'encoder-decoder'>;
   dims: ModelDims;
+  /** Token table (plain or factorized); also the LM head when embeddings are tied. */
   tokenEmbedding: Embedding;
   positional: PositionalEncoding;
   blocks: Block[];
   finalNorm?: Norm;
   /** Separate output projection; absent when input and output embeddings are tied. */
   lmHead?: Linear;
+  /** Multiply token embeddings by √dModel. */
   embeddingScale: boolean;
   dropout: number;
 }

@@ -21,8 +21,9 @@ export class LayerNorm extends Module implements Norm {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const y = tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.gain);
+    const x32 = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+    const { mean, variance } = tf.moments(x32, -1, true);
+    const y = tf.mul(tf.mul(tf.sub(x32, mean), tf.rsqrt(tf.add(variance, this.eps))), this.gain);
     return this.bias ? tf.add(y, this.bias) : y;
   }
 }
@@ -36,8 +37,8 @@ export default definePlugin<'norm', LayerNormConfig>({
   schema: {
     type: 'object',
     properties: {
-      eps: { type: 'number', exclusiveMinimum: 0, default: 1e-5 },
-      bias: { type: 'boolean', default: true },
+      eps: { type: 'number', exclusiveMinimum: 0, default: 1e-5, description: 'Added to the variance before the square root.' },
+      bias: { type: 'boolean', default: true, description: 'Learned bias b (false: gain only, as in PaLM).' },
     },
   },
   create: (ctx: BuildContext, c) => new LayerNorm(ctx.dims.dModel, c.eps, c.bias),
