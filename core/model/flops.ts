@@ -23,23 +23,28 @@ function isFeedForward(m: Module): m is FeedForward {
  * layer for the QKᵀ scores and the probability–value product (full T×T, as the dense kernel computes it), plus
  * the LM head 2·V·d. Embedding lookups and norms are not counted.
  */
-export function modelCost(model: LanguageModel & { blocks?: { ffn: Module }[] }, seqLen: number): ModelCost {
+export function modelCost(model: LanguageModel & { blocks?: (Module & { ffn: Module })[] }, seqLen: number): ModelCost {
   const params = model.numParameters();
-  const { dModel, vocabSize, numHeads, headDim } = model.dims;
+  const { numHeads, headDim } = model.dims;
   const embedding = model.numParameters('embed.**') + model.numParameters('pos.**');
-  let ffnAll = 0;
+  // Counted per depth: a block shared across layers (ALBERT) costs compute at every depth it runs.
+  let blockWeights = 0;
   let ffnActive = 0;
   let ffnFlops = 0;
   for (const block of model.blocks ?? []) {
+    blockWeights += block.numParameters();
     if (isFeedForward(block.ffn)) {
       const c = block.ffn.cost();
-      ffnAll += c.params;
+      blockWeights -= c.params;
       ffnActive += c.activeParams;
       ffnFlops += c.flopsPerToken;
     }
   }
-  const head = model.numParameters('head.**') || vocabSize * dModel; // tied: the embedding table doubles as the head
-  const otherWeights = params - embedding - ffnAll - model.numParameters('head.**');
+  // Factorized embeddings: the e×d projection runs on the way in, and again on the way out when tied.
+  const proj = model.numParameters('embed.proj.**');
+  const head = model.numParameters('head.**') || model.numParameters('embed.weight') + proj;
+  const outsideBlocks = params - embedding - model.numParameters('blocks.**') - model.numParameters('head.**');
+  const otherWeights = blockWeights + proj + outsideBlocks;
   const activeParams = otherWeights + ffnActive + head;
   const attentionScores = 2 * 2 * seqLen * numHeads * headDim * model.dims.numLayers;
   const forward = 2 * (otherWeights + head) + ffnFlops + attentionScores;

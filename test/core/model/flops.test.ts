@@ -23,4 +23,22 @@ describe('model FLOPs per token', () => {
     expect(cost.trainFlopsPerToken).toBe(3 * forward);
     model.dispose();
   });
+
+  it('a block shared across depths (ALBERT) costs compute at every depth; factorized embeddings cost less', () => {
+    const registry = createRegistry(builtinModule());
+    const resolve = (model: object) => new ConfigValidator(registry).resolve({ model: { dModel: 16, numLayers: 6, numHeads: 2, dFF: 64, maxSeqLen: 32, ...model }, training: { seqLen: 32 } });
+    const cost = (model: object) => {
+      const m = buildModel(resolve(model), registry, 100);
+      const c = modelCost(m as never, 32);
+      m.dispose();
+      return c;
+    };
+    const plain = cost({});
+    const shared = cost({ sharing: { type: 'all' } });
+    expect(shared.forwardFlopsPerToken).toBe(plain.forwardFlopsPerToken);
+    expect(shared.params).toBeLessThan(plain.params);
+    const factorized = cost({ embeddingDim: 4 });
+    // Tied head: h·Pᵀ·Eᵀ costs 2·(d·e + e·V) instead of 2·d·V; the input projection adds another 2·e·d.
+    expect(plain.forwardFlopsPerToken - factorized.forwardFlopsPerToken).toBe(2 * (16 * 100 - (4 * 16 + 4 * 100)) - 2 * 4 * 16);
+  });
 });
