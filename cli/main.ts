@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   schema: { summary: 'schema                              print the composed config JSON Schema', run: schemaCommand },
   train: { summary: 'train <config> [--steps N] [--out DIR] [--seed S] [--backend B] [--data FILE] [--resume]', run: trainCommand },
   generate: { summary: 'generate <run-dir> --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P]', run: generateCommand },
+  compare: { summary: 'compare <grid.json> [--out DIR] [--workers N] [--backend B]   train a comparison grid, write report.md', run: (a) => import('./commands/compare.ts').then((m) => m.compareCommand(a)) },
 };
 
 function usage(): string {

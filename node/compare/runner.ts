@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import type { CompareEvents, ProgressEvent } from '../../core/compare/events.ts';
+import { expandVariants } from '../../core/compare/expand.ts';
+import type { GridSpec } from '../../core/compare/grid.ts';
+import { applyMergePatches } from '../../core/compare/merge-patch.ts';
+import { type GridPlan, type PlannedRun, planGrid } from '../../core/compare/plan.ts';
+import { type RunResult, configHash } from '../../core/compare/results.ts';
+import type { ComparisonTable } from '../../core/compare/table.ts';
+import { PlugformerError } from '../../core/errors.ts';
+import { selectBackend } from '../backend.ts';
+import { type Executor, ForkExecutor, InProcessExecutor } from './executors.ts';
+import { loadGrid } from './grid-file.ts';
+import { planHost } from './plan-host.ts';
+import { appendResult, readResults } from './results-file.ts';
+import { type RunJob, checkpointStep } from './run-one.ts';
+import { writeReport } from './write-report.ts';
+
+export interface CompareOptions {
+  /** A grid file path, or a grid object (its `base` path, if any, is relative to `baseDir`). */
+  grid: string | object;
+  out: string;
+  baseDir?: string;
+  /** Worker processes; 0 or 1 trains in this process, one run after another (default). */
+  workers?: number;
+  /** tfjs backend for every run (default: the usual selection order). */
+  backend?: string;
+}
+
+export interface CompareOutcome {
+  plan: GridPlan;
+  results: RunResult[];
+  table: ComparisonTable;
+  /** Runs found finished in results.jsonl, and runs trained (or resumed) by this invocation. */
+  cached: number;
+  trained: number;
+  stopped: boolean;
+  files: string[];
+}
+
+/** Paths inside a comparison's output directory. */
+export function comparePaths(out: string) {
+  return { results: join(out, 'results.jsonl'), runs: join(out, 'runs') };
+}
+
+/**
+ * The comparison runner: plans the grid (variants, budget matching, seeds), skips runs results.jsonl already
+ * holds, resumes interrupted runs from their checkpoints, trains the rest sequentially or on worker processes,
+ * appends each result as it finishes, and writes the report. Emits run-start, run-done and progress.
+ */
+export class CompareRunner extends EventEmitter<CompareEvents> {
+  private executor?: Executor;
+  private stopping = false;
+
+  constructor(private readonly o: CompareOptions) {
+    super();
+  }
+
+  /** Finish the runs in progress at their next step boundary (they checkpoint), start no more, write the report. */
+  stop(): void {
+    this.stopping = true;
+    this.executor?.stop();
+  }
+
+  /** Read, validate and plan the grid without training (a tfjs backend is selected to measure costs). */
+  async plan(): Promise<{ grid: GridSpec; plan: GridPlan }> {
+    const { grid, base } = await loadGrid(this.o.grid, this.o.baseDir);
+    await selectBackend(this.o.backend);
+    const deps = await planHost(expandVariants(grid).map((v) => applyMergePatches(base, v.patches)));
+    return { grid, plan: planGrid(grid, base, deps) };
+  }
+
+  async run(): Promise<CompareOutcome> {
+    const { grid, plan } = await this.plan();
+    const paths = comparePaths(this.o.out);
+    mkdirSync(paths.runs, { recursive: true });
+    const previous = readResults(paths.results);
+    const results = new Map<string, RunResult>();
+    const todo: PlannedRun[] = [];
+    for (const run of plan.runs) {
+      const r = previous.get(run.id);
+      if (r && r.configHash !== configHash(run.config))
+        throw new PlugformerError(`${this.o.out} holds a result for ${run.id} made with a different config (the grid changed); use another --out, or delete ${join(paths.runs, run.id)} and its line in results.jsonl`);
+      if (r) results.set(run.id, r);
+      else todo.push(run);
+    }
+    const total = plan.runs.length;
+    for (const run of plan.runs) {
+      const r = results.get(run.id);
+      if (r) this.emit('run-done', { id: run.id, result: r, cached: true, finished: results.size, total });
+    }
+
+    const jobs = todo.map((run): RunJob => ({ id: run.id, variant: run.variant, seed: run.seed, config: run.config, dir: join(paths.runs, run.id), backend: this.o.backend }));
+    // Work already in checkpoints counts as done for the progress bar but not for the throughput behind the ETA.
+    const resumed = new Map(jobs.map((j, i) => [j.id, checkpointStep(j) / todo[i].config.training.steps]));
+    const workOf = new Map(plan.runs.map((r) => [r.id, r.work]));
+    const totalWork = plan.runs.reduce((s, r) => s + r.work, 0);
+    let doneWork = plan.runs.filter((r) => results.has(r.id)).reduce((s, r) => s + r.work, 0) + todo.reduce((s, r) => s + r.work * resumed.get(r.id)!, 0);
+    let sessionWork = 0;
+    const started = performance.now();
+    const active = new Map<string, ProgressEvent['active'][number] & { counted: number }>();
+
+    const progress = () => {
+      const elapsedMs = performance.now() - started;
+      const live = [...active.values()].reduce((s, a) => s + (a.counted * workOf.get(a.id)!), 0);
+      const remaining = totalWork - doneWork - live;
+      const rate = (sessionWork + live) / elapsedMs;
+      this.emit('progress', {
+        finished: results.size,
+        total,
+        fraction: totalWork > 0 ? (doneWork + live) / totalWork : 1,
+        elapsedMs,
+        etaMs: rate > 0 ? remaining / rate : undefined,
+        active: [...active.values()].map(({ counted: _, ...a }) => a),
+      });
+    };
+
+    const workers = Math.max(1, Math.min(this.o.workers ?? 1, jobs.length || 1));
+    this.executor = (this.o.workers ?? 1) > 1 ? new ForkExecutor(workers) : new InProcessExecutor();
+    const executor = this.executor;
+    let trained = 0;
+    const queue = [...jobs];
+    const lane = async (index: number) => {
+      while (queue.length && !this.stopping) {
+        const job = queue.shift()!;
+        const steps = job.config.training.steps;
+        const base = resumed.get(job.id)!;
+        const result = await executor.run(
+          job,
+          {
+            start: (resumeFrom) => {
+              active.set(job.id, { id: job.id, step: resumeFrom, steps, loss: NaN, counted: 0 });
+              this.emit('run-start', { id: job.id, variant: job.variant, seed: job.seed, steps, resumeFrom });
+            },
+            step: (e) => {
+              const a = active.get(job.id)!;
+              Object.assign(a, { step: e.step, loss: e.loss, counted: e.step / steps - base });
+              progress();
+            },
+            eval: (e) => (active.get(job.id)!.valLoss = e.valLoss),
+          },
+          index,
+        );
+        const a = active.get(job.id);
+        active.delete(job.id);
+        const counted = a?.counted ?? 0;
+        if (!result) {
+          // Stopped: what it trained stays in its checkpoint and counts toward the next invocation.
+          doneWork += counted * workOf.get(job.id)!;
+          continue;
+        }
+        const work = (1 - base) * workOf.get(job.id)!;
+        doneWork += work;
+        sessionWork += work;
+        appendResult(paths.results, result);
+        results.set(job.id, result);
+        trained++;
+        this.emit('run-done', { id: job.id, result, cached: false, finished: results.size, total });
+        progress();
+      }
+    };
+    const guarded = async (index: number) => {
+      try {
+        await lane(index);
+      } catch (e) {
+        // One failed run ends the grid: the other lanes checkpoint and stop; a rerun resumes them.
+        this.stop();
+        throw e;
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: workers }, (_, i) => guarded(i)));
+    } finally {
+      await executor.close();
+      this.executor = undefined;
+    }
+
+    const ordered = plan.runs.map((r) => results.get(r.id)).filter((r): r is RunResult => !!r);
+    const { table, files } = await writeReport(this.o.out, {
+      name: plan.name,
+      description: grid.description,
+      seeds: grid.seeds,
+      variants: plan.variants,
+      runsTotal: total,
+      baseline: plan.baseline,
+      earlyStep: plan.earlyStep,
+      scaling: grid.scaling,
+      results: ordered,
+    });
+    return { plan, results: ordered, table, cached: total - todo.length, trained, stopped: this.stopping && results.size < total, files };
+  }
+}
