@@ -17,16 +17,25 @@ export interface Executor {
 export class InProcessExecutor implements Executor {
   readonly lanes = 1;
   private stopActive?: () => void;
+  private stopRequested = false;
 
   async run(job: RunJob, hooks: RunHooks): Promise<RunResult | undefined> {
     try {
-      return await executeRun(job, { ...hooks, stoppable: (fn) => (this.stopActive = fn) });
+      return await executeRun(job, {
+        ...hooks,
+        stoppable: (fn) => {
+          this.stopActive = fn;
+          // A stop asked for while the run was still loading data applies as soon as its trainer exists.
+          if (this.stopRequested) fn();
+        },
+      });
     } finally {
       this.stopActive = undefined;
     }
   }
 
   stop(): void {
+    this.stopRequested = true;
     this.stopActive?.();
   }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import type { CompareEvents, ProgressEvent } from '../../core/compare/events.ts';
+import type { CompareEvents } from '../../core/compare/events.ts';
 import { expandVariants } from '../../core/compare/expand.ts';
 import type { GridSpec } from '../../core/compare/grid.ts';
 import { applyMergePatches } from '../../core/compare/merge-patch.ts';
@@ -14,7 +14,8 @@ import { type Executor, ForkExecutor, InProcessExecutor } from './executors.ts';
 import { loadGrid } from './grid-file.ts';
 import { planHost } from './plan-host.ts';
 import { appendResult, readResults } from './results-file.ts';
-import { type RunJob, checkpointStep } from './run-one.ts';
+import { GridProgress } from './grid-progress.ts';
+import { type RunHooks, type RunJob, checkpointStep } from './run-one.ts';
 import { writeReport } from './write-report.ts';
 
 export interface CompareOptions {
@@ -86,35 +87,14 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
       else todo.push(run);
     }
     const total = plan.runs.length;
-    for (const run of plan.runs) {
-      const r = results.get(run.id);
-      if (r) this.emit('run-done', { id: run.id, result: r, cached: true, finished: results.size, total });
-    }
+    let cachedSoFar = 0;
+    for (const [id, result] of results) this.emit('run-done', { id, result, cached: true, finished: ++cachedSoFar, total });
 
     const jobs = todo.map((run): RunJob => ({ id: run.id, variant: run.variant, seed: run.seed, config: run.config, dir: join(paths.runs, run.id), backend: this.o.backend }));
-    // Work already in checkpoints counts as done for the progress bar but not for the throughput behind the ETA.
-    const resumed = new Map(jobs.map((j, i) => [j.id, checkpointStep(j) / todo[i].config.training.steps]));
-    const workOf = new Map(plan.runs.map((r) => [r.id, r.work]));
-    const totalWork = plan.runs.reduce((s, r) => s + r.work, 0);
-    let doneWork = plan.runs.filter((r) => results.has(r.id)).reduce((s, r) => s + r.work, 0) + todo.reduce((s, r) => s + r.work * resumed.get(r.id)!, 0);
-    let sessionWork = 0;
-    const started = performance.now();
-    const active = new Map<string, ProgressEvent['active'][number] & { counted: number }>();
-
-    const progress = () => {
-      const elapsedMs = performance.now() - started;
-      const live = [...active.values()].reduce((s, a) => s + (a.counted * workOf.get(a.id)!), 0);
-      const remaining = totalWork - doneWork - live;
-      const rate = (sessionWork + live) / elapsedMs;
-      this.emit('progress', {
-        finished: results.size,
-        total,
-        fraction: totalWork > 0 ? (doneWork + live) / totalWork : 1,
-        elapsedMs,
-        etaMs: rate > 0 ? remaining / rate : undefined,
-        active: [...active.values()].map(({ counted: _, ...a }) => a),
-      });
-    };
+    const done = new Map([...results.keys()].map((id) => [id, 1]));
+    for (const j of jobs) done.set(j.id, checkpointStep(j) / j.config.training.steps);
+    const tracker = new GridProgress(new Map(plan.runs.map((r) => [r.id, r.work])), done);
+    const progress = () => this.emit('progress', tracker.snapshot(results.size, total));
 
     const workers = Math.max(1, Math.min(this.o.workers ?? 1, jobs.length || 1));
     this.executor = (this.o.workers ?? 1) > 1 ? new ForkExecutor(workers) : new InProcessExecutor();
@@ -125,34 +105,21 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
       while (queue.length && !this.stopping) {
         const job = queue.shift()!;
         const steps = job.config.training.steps;
-        const base = resumed.get(job.id)!;
-        const result = await executor.run(
-          job,
-          {
-            start: (resumeFrom) => {
-              active.set(job.id, { id: job.id, step: resumeFrom, steps, loss: NaN, counted: 0 });
-              this.emit('run-start', { id: job.id, variant: job.variant, seed: job.seed, steps, resumeFrom });
-            },
-            step: (e) => {
-              const a = active.get(job.id)!;
-              Object.assign(a, { step: e.step, loss: e.loss, counted: e.step / steps - base });
-              progress();
-            },
-            eval: (e) => (active.get(job.id)!.valLoss = e.valLoss),
+        const hooks: RunHooks = {
+          start: (resumeFrom) => {
+            tracker.start(job.id, steps, resumeFrom);
+            this.emit('run-start', { id: job.id, variant: job.variant, seed: job.seed, steps, resumeFrom });
           },
-          index,
-        );
-        const a = active.get(job.id);
-        active.delete(job.id);
-        const counted = a?.counted ?? 0;
-        if (!result) {
-          // Stopped: what it trained stays in its checkpoint and counts toward the next invocation.
-          doneWork += counted * workOf.get(job.id)!;
-          continue;
-        }
-        const work = (1 - base) * workOf.get(job.id)!;
-        doneWork += work;
-        sessionWork += work;
+          step: (e) => {
+            tracker.step(job.id, e.step, e.loss);
+            progress();
+          },
+          eval: (e) => tracker.eval(job.id, e.valLoss),
+        };
+        const result = await executor.run(job, hooks, index);
+        tracker.end(job.id);
+        // A stopped run (no result) keeps what it trained in its checkpoint for the next invocation.
+        if (!result) continue;
         appendResult(paths.results, result);
         results.set(job.id, result);
         trained++;
