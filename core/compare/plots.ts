@@ -58,7 +58,7 @@ export function scalingSpec(summary: ScalingSummary, title: string): TopLevelSpe
   const fit = summary.N;
   const line = fit ? Array.from({ length: 24 }, (_, i) => lo * (hi / lo) ** (i / 23)).map((N) => ({ N, loss: powerLawAt(fit, N) })) : [];
   const x = { field: 'N', type: 'quantitative', scale: { type: 'log' }, title: 'non-embedding parameters N' } as const;
-  const y = { field: 'loss', type: 'quantitative', scale: { type: 'log', zero: false }, title: 'final validation loss (nats/token)' } as const;
+  const y = { field: 'loss', type: 'quantitative', scale: { type: 'log', nice: false, padding: 12 }, title: 'final validation loss (nats/token)' } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
