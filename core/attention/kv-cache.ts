@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Keys and values of already-decoded positions, one entry per attention layer (keyed by the layer's role and
- * index, e.g. `self.3`, `cross.3`). `length` is the number of positions already processed, which is the absolute
- * start of the next query block. Entries are kept outside tf.tidy; `dispose` frees them.
+ * What attention layers remember between decoding steps, one entry per layer (keyed by the layer's role and
+ * index, e.g. `self.3`, `cross.3`). Two kinds of entries: keys/values (`get`/`set`/`append`), and lists of state
+ * tensors (`getState`/`setState`) — keys and values of plugins that cache them as a list (values alone where
+ * logits are synthesised without keys), or the running sums of attention that summarises the past (linear
+ * attention's Σφ(k)vᵀ and Σφ(k)). Every tensor is batch-first. `length` is the number of positions already
+ * processed, which is the absolute start of the next query block. Entries are kept outside tf.tidy; `dispose`
+ * frees them.
  */
 export class KVCache {
   private readonly entries = new Map<string, { k: tf.Tensor; v: tf.Tensor }>();
+  private readonly states = new Map<string, tf.Tensor[]>();
   length = 0;
 
   get(key: string): { k: tf.Tensor; v: tf.Tensor } | undefined {
@@ -31,6 +36,18 @@ export class KVCache {
     return full;
   }
 
+  /** The state tensors stored under `key` by `setState`. */
+  getState(key: string): tf.Tensor[] | undefined {
+    return this.states.get(key);
+  }
+
+  /** Replace the state tensors of `key`, freeing the previous ones that are not reused. */
+  setState(key: string, tensors: tf.Tensor[]): void {
+    const old = this.states.get(key) ?? [];
+    this.states.set(key, tensors.map((t) => tf.keep(t)));
+    for (const t of old) if (!tensors.includes(t)) t.dispose();
+  }
+
   /** Move the position counter after a decoding step of `n` tokens. */
   advance(n: number): void {
     this.length += n;
@@ -41,7 +58,9 @@ export class KVCache {
       k.dispose();
       v.dispose();
     }
+    for (const tensors of this.states.values()) for (const t of tensors) t.dispose();
     this.entries.clear();
+    this.states.clear();
     this.length = 0;
   }
 }
