@@ -170,7 +170,17 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
   }
 
+  /** Train until `training.steps`. The parallel strategy is set up first and disposed (threads stopped) however the run ends. */
   async run(): Promise<TrainResult> {
+    await this.o.parallel.setup?.({ config: this.o.config, vocabSize: this.o.model.dims.vocabSize, model: this.o.model, objective: this.o.objective });
+    try {
+      return await this.loop();
+    } finally {
+      await this.o.parallel.dispose?.();
+    }
+  }
+
+  private async loop(): Promise<TrainResult> {
     const t = this.o.config.training;
     const tokensPerStep = t.batchSize * t.seqLen * t.gradAccumulation;
     let lastLoss: number | undefined;

@@ -1,6 +1,8 @@
+import { modelCensus } from '../../core/parallel/census.ts';
+import { planDataParallel } from '../../core/parallel/plan-data-parallel.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { HostBatch } from '../../core/slots/objective.ts';
-import type { LocalStep, ParallelPlan, ParallelStrategy, StepResult } from '../../core/slots/parallel.ts';
+import type { LocalStep, ParallelPlan, ParallelStrategy, PlanEnv, StepResult } from '../../core/slots/parallel.ts';
 
 /** Everything on this process's one tfjs backend. */
 export class SingleDevice implements ParallelStrategy {
@@ -10,8 +12,10 @@ export class SingleDevice implements ParallelStrategy {
     return local(batch);
   }
 
-  plan(): ParallelPlan {
-    return { devices: 1, perDevice: [], communicationBytesPerStep: 0, notes: ['one device: no communication'] };
+  /** One device holding everything: data parallelism with one replica, so no communication. */
+  plan(env: PlanEnv): ParallelPlan {
+    const plan = planDataParallel(modelCensus(env.model, env.config), env.config, 1);
+    return { ...plan, strategy: 'single', perDevice: plan.perDevice.map((d) => ({ ...d, holds: 'the whole model and batch' })), notes: ['one device: no communication', ...plan.notes.slice(1)] };
   }
 }
 
