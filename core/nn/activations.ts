@@ -19,5 +19,7 @@ export const ACTIVATIONS = {
   linear: (x: tf.Tensor) => x,
 } as const satisfies Record<string, (x: tf.Tensor) => tf.Tensor>;
 
+/** The name of a catalogue activation, as configs spell it. */
 export type ActivationName = keyof typeof ACTIVATIONS;
+/** Every activation name, in catalogue order (the `enum` of the dense FFN's schema). */
 export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as ActivationName[];

@@ -1,11 +1,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../core/module.ts';
 import { ACTIVATION_NAMES, ACTIVATIONS, type ActivationName } from '../../core/nn/activations.ts';
+import { matmulFlops } from '../../core/nn/ffn-cost.ts';
 import { Linear } from '../../core/nn/linear.ts';
 import { type BuildContext, definePlugin } from '../../core/plugin.ts';
 import type { FeedForward, FeedForwardCost } from '../../core/slots/feed-forward.ts';
 
-interface DenseConfig {
+/** Options of the dense FFN (schema below). */
+export interface DenseConfig {
   activation: ActivationName;
   bias: boolean;
   /** Hidden size; defaults to the model's dFF. */
@@ -33,8 +35,7 @@ export class DenseFeedForward extends Module implements FeedForward {
 
   cost(): FeedForwardCost {
     const params = this.numParameters();
-    const macs = this.w1.inFeatures * this.w1.outFeatures + this.w2.inFeatures * this.w2.outFeatures;
-    return { params, activeParams: params, flopsPerToken: 2 * macs };
+    return { params, activeParams: params, flopsPerToken: matmulFlops(this.w1, this.w2) };
   }
 }
 
@@ -47,7 +48,7 @@ export default definePlugin<'ffn', DenseConfig>({
   schema: {
     type: 'object',
     properties: {
-      activation: { enum: ACTIVATION_NAMES, default: 'gelu' },
+      activation: { enum: ACTIVATION_NAMES, default: 'gelu', description: 'gelu is the exact erf form, gelu-tanh the GPT-2 approximation; swish and silu are the same function.' },
       bias: { type: 'boolean', default: true, description: 'Bias terms (T5: false).' },
       dFF: { type: 'integer', minimum: 1, description: 'Hidden size (default: model.dFF).' },
     },

@@ -1,0 +1,12 @@
+import { definePlugin } from '../../core/plugin.ts';
+import { GATED_SCHEMA, type GatedConfig, GatedFeedForward } from './glu.ts';
+
+export default definePlugin<'ffn', GatedConfig>({
+  kind: 'ffn',
+  name: 'swiglu',
+  version: '1.0.0',
+  summary: 'SwiGLU FFN (swish(xW) ⊙ xV)W₂ (PaLM, Llama).',
+  reference: 'Shazeer 2020, "GLU Variants Improve Transformer"',
+  schema: GATED_SCHEMA,
+  create: (ctx, config) => new GatedFeedForward(ctx, config, 'swish'),
+});
