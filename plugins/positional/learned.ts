@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { PlugformerError } from '../../core/errors.ts';
 import { Module } from '../../core/module.ts';
 import { normalInit } from '../../core/nn/init.ts';
 import { type BuildContext, definePlugin } from '../../core/plugin.ts';
@@ -17,6 +18,11 @@ export class LearnedPositions extends Module implements PositionalEncoding {
 
   embed(x: tf.Tensor, start: number): tf.Tensor {
     const t = x.shape[1]!;
+    // A table has no row for an unseen position: refuse rather than let tf.slice fail with a shape error.
+    if (start + t > this.maxLength)
+      throw new PlugformerError(
+        `learned positions: positions ${start}…${start + t - 1} are beyond the ${this.maxLength} trained rows (model.maxSeqLen ${this.maxLength}); learned absolute positions cannot extrapolate — raise model.maxSeqLen and retrain, or use rope, alibi, t5-bias or sinusoidal`,
+      );
     return tf.add(x, tf.slice(this.table, [start, 0], [t, -1]));
   }
 }

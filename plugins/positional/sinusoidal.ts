@@ -20,6 +20,7 @@ export function sinusoidalTable(start: number, length: number, dim: number, base
   return tf.tensor2d(data, [length, dim]);
 }
 
+/** Vaswani et al.'s fixed sin/cos table, computed for the positions at hand and added to the token embeddings. */
 export class SinusoidalPositions extends Module implements PositionalEncoding {
   readonly maxLength = Infinity;
 
@@ -38,7 +39,7 @@ export default definePlugin<'positional', SinusoidalConfig>({
   version: '1.0.0',
   summary: 'Fixed sin/cos absolute positions added to the token embeddings; extrapolates to any length.',
   reference: 'Vaswani et al. 2017, §3.5',
-  schema: { type: 'object', properties: { base: { type: 'number', exclusiveMinimum: 1, default: 10000 } } },
+  schema: { type: 'object', properties: { base: { type: 'number', exclusiveMinimum: 1, default: 10000, description: 'Wavelength base: channel pair i has wavelength 2π·base^(2i/d).' } } },
   capabilities: { extrapolates: true },
   create: (ctx: BuildContext, c) => new SinusoidalPositions(ctx.dims.dModel, c.base),
 });
