@@ -121,16 +121,15 @@ export const GRID_SCHEMA = {
   },
 } as const;
 
-let compiled: ReturnType<Ajv2020['compile']> | undefined;
+const validateSchema = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, useDefaults: true, coerceTypes: false, verbose: true }).compile(GRID_SCHEMA);
 
 /**
  * Validate a parsed grid file and apply defaults. Throws ConfigError naming every problem by JSON path
  * (including cross-field ones: variants vs axes, unknown baseline, duplicate names).
  */
 export function validateGrid(raw: unknown): GridSpec {
-  compiled ??= new Ajv2020({ strict: true, strictRequired: false, allErrors: true, useDefaults: true, coerceTypes: false, verbose: true }).compile(GRID_SCHEMA);
   const grid = structuredClone(raw) as Record<string, unknown>;
-  if (!compiled(grid)) throw new ConfigError(issuesOf(compiled.errors!));
+  if (!validateSchema(grid)) throw new ConfigError(issuesOf(validateSchema.errors!));
   if (typeof grid.seeds === 'number') grid.seeds = Array.from({ length: grid.seeds }, (_, i) => i);
   const g = grid as unknown as GridSpec;
   // Defaults by hand: ajv cannot apply defaults inside oneOf branches.
