@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   train: { summary: 'train <config> [--steps N] [--out DIR] [--seed S] [--backend B] [--data FILE] [--resume]', run: trainCommand },
   generate: { summary: 'generate <run-dir> --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P]', run: generateCommand },
   compare: { summary: 'compare <grid.json> [--out DIR] [--workers N] [--backend B]   train a comparison grid, write report.md', run: (a) => import('./commands/compare.ts').then((m) => m.compareCommand(a)) },
+  plan: { summary: 'plan <config> [--strategy S] [--devices N] [--micro-batches M] [--json]   per-device parameters, memory, communication', run: (a) => import('./commands/plan.ts').then((m) => m.planCommand(a)) },
+  worker: { summary: 'worker --queue redis://HOST:PORT [--name Q] [--lock-ms MS]   train queued comparison runs until stopped', run: (a) => import('./commands/worker.ts').then((m) => m.workerCommand(a)) },
 };
 
 function usage(): string {

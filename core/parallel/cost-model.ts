@@ -47,3 +47,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${u === 0 ? v.toFixed(0) : v.toFixed(2)} ${units[u]}`;
 }
+
+/** "a–b" for the inclusive range [a, b), or "a" when it holds one element. */
+export function formatRange(start: number, end: number): string {
+  return end - start === 1 ? String(start) : `${start}–${end - 1}`;
+}

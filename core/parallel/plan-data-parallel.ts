@@ -2,7 +2,7 @@ import type { PlugformerConfig } from '../config/types.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
-import { FLOAT_BYTES, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
+import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
 
 /**
  * Data parallelism over `replicas` devices: every device holds the whole model and a contiguous shard of each
@@ -22,7 +22,7 @@ export function planDataParallel(census: ModelCensus, config: PlugformerConfig, 
     devices: replicas,
     perDevice: rows.map(([a, b], device) => ({
       device,
-      holds: `full replica; rows ${a}–${b - 1} of each micro-batch`,
+      holds: `full replica; rows ${formatRange(a, b)} of each micro-batch`,
       params: census.total,
       activationBytes: perToken * (tokensPerMicroBatch / config.training.batchSize) * (b - a) * FLOAT_BYTES,
       sendBytesPerStep: send,

@@ -3,7 +3,7 @@ import { CapabilityError } from '../errors.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
-import { FLOAT_BYTES, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
+import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
 import { placeExperts } from './expert-dispatch.ts';
 
 /**
@@ -34,7 +34,7 @@ export function planExpertParallel(census: ModelCensus, config: PlugformerConfig
     const ranges = moe.map((l, i) => `${held[i]}/${l.moe!.experts}`).join(', ');
     return {
       device: d,
-      holds: `rows ${a}–${b - 1} of each micro-batch; experts per MoE layer ${ranges}; routers and dense parts replicated`,
+      holds: `rows ${formatRange(a, b)} of each micro-batch; experts per MoE layer ${ranges}; routers and dense parts replicated`,
       params: Math.round(replicated + expertsHere),
       activationBytes: perToken * tokens * FLOAT_BYTES,
       sendBytesPerStep: allToAll + allReduce,

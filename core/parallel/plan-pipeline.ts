@@ -2,7 +2,7 @@ import type { PlugformerConfig } from '../config/types.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
-import { FLOAT_BYTES, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
+import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
 import { gpipeSchedule } from './gpipe.ts';
 
 /**
@@ -32,7 +32,7 @@ export function planPipeline(census: ModelCensus, config: PlugformerConfig, stag
     const activationBytes = (first ? 0 : boundaryBytes) + (recompute * tokensPerMicroBatch * FLOAT_BYTES) / microBatches;
     const send = ((last ? 0 : boundaryBytes) + (first ? 0 : boundaryBytes)) * accumulation + (first || last ? tiedSync : 0);
     const extras = [first ? 'embedding' : '', last ? 'final norm + LM head' : ''].filter(Boolean).join(', ');
-    return { device: s, holds: `stage ${s}: layers ${a}–${b - 1}${extras ? ` + ${extras}` : ''}`, params, activationBytes, sendBytesPerStep: send };
+    return { device: s, holds: `stage ${s}: layers ${formatRange(a, b)}${extras ? ` + ${extras}` : ''}`, params, activationBytes, sendBytesPerStep: send };
   });
   return {
     strategy: 'pipeline',

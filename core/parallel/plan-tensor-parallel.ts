@@ -3,7 +3,7 @@ import { layerSlots } from '../model/build.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
-import { FLOAT_BYTES, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
+import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloats, ringAllReduceBytes, stepTokens } from './cost-model.ts';
 
 /**
  * Megatron tensor parallelism over `devices` devices. Per device: its heads' share of every split attention
@@ -42,7 +42,7 @@ export function planTensorParallel(census: ModelCensus, config: PlugformerConfig
     devices,
     perDevice: perDeviceParams.map((params, device) => ({
       device,
-      holds: `heads ${heads[device][0]}–${heads[device][1] - 1} and FFN units ${units[device][0]}–${units[device][1] - 1} of every split layer; embeddings and norms replicated`,
+      holds: `heads ${formatRange(...heads[device])} and FFN units ${formatRange(...units[device])} of every split layer; embeddings and norms replicated`,
       params: Math.round(params),
       activationBytes: activationFloats * tokensPerMicroBatch * FLOAT_BYTES,
       sendBytesPerStep: send,
