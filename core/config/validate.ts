@@ -32,7 +32,7 @@ export class ConfigValidator {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) {
       throw new ConfigError([{ path: '/', message: `a config must be a JSON object (got ${describe(config)})` }]);
     }
-    if (!this.validateFn(config)) throw new ConfigError(rewriteErrors(this.validateFn.errors ?? [], this.registry));
+    if (!this.validateFn(config)) throw new ConfigError(rewriteErrors(this.validateFn.errors ?? [], this.registry, this.schema));
     const resolved = config as PlugformerConfig;
     const m = resolved.model;
     m.headDim ??= Math.floor(m.dModel / m.numHeads);
@@ -64,11 +64,14 @@ function crossFieldIssues(c: PlugformerConfig): ConfigIssue[] {
 
 const KIND_FROM_SCHEMA_PATH = /#\/\$defs\/(\w+)\//;
 
-function rewriteErrors(errors: ErrorObject[], registry: Registry): ConfigIssue[] {
+function rewriteErrors(errors: ErrorObject[], registry: Registry, schema: object): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const unknownType = new Set<string>();
+  // A slot union that a plugin's schema references (moe: expert → #/$defs/ffn) is recursive, so ajv compiles it as
+  // its own function and its errors' schemaPath starts at "#/": recognise the union by identity (verbose mode).
+  const unionKind = new Map<unknown, string>(Object.entries((schema as { $defs: Record<string, object> }).$defs).map(([k, s]) => [s, k]));
   for (const e of errors) {
-    const kind = KIND_FROM_SCHEMA_PATH.exec(e.schemaPath)?.[1] as PluginKind | undefined;
+    const kind = (unionKind.get(e.parentSchema) ?? KIND_FROM_SCHEMA_PATH.exec(e.schemaPath)?.[1]) as PluginKind | undefined;
     if (e.keyword === 'discriminator') {
       const names = kind ? registry.names(kind) : [];
       const p = `${e.instancePath}/type`;
