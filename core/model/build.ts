@@ -1,6 +1,6 @@
 import { isCausalArchitecture } from '../config/capabilities.ts';
-import type { PlugformerConfig, SharingConfig, SlotConfig } from '../config/types.ts';
-import { ConfigError, PlugformerError } from '../errors.ts';
+import type { ModelConfig, PlugformerConfig, SharingConfig, SlotConfig } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
 import { Embedding } from '../nn/embedding.ts';
 import { Linear } from '../nn/linear.ts';
 import type { BuildContext } from '../plugin.ts';
@@ -9,8 +9,37 @@ import { Rng } from '../rng.ts';
 import type { ModelDims } from '../slots/context.ts';
 import type { Norm } from '../slots/norm.ts';
 import { Block } from './block.ts';
+import { EncoderDecoder } from './encoder-decoder.ts';
 import type { LanguageModel } from './language-model.ts';
 import { FactorizedEmbedding, Transformer } from './transformer.ts';
+
+/**
+ * Architecture options a config may carry beyond the core model options: under `model`, `decoderLayers`,
+ * `shareEmbeddings` and `segmentTypes`; at the root, the `crossAttention` slot. Each has a default, so a config
+ * without them builds T5/BART-style encoder–decoders and BERT-style encoders without segment embeddings.
+ */
+export interface ArchitectureOptions {
+  /** Decoder depth of an encoder–decoder model (default model.numLayers, as in T5 and BART). */
+  decoderLayers: number;
+  /** One token table for encoder, decoder and tied LM head (default true, as in T5 and BART); false: one per stack. */
+  shareEmbeddings: boolean;
+  /** Segment (token-type) ids the model embeds (BERT: 2); 0 (default) = no segment embeddings. */
+  segmentTypes: number;
+  /** The decoder's cross-attention plugin (default `cross`, with the self-attention's `bias` setting). */
+  crossAttention: SlotConfig;
+}
+
+/** The architecture options of `config`, defaults filled in. */
+export function architectureOptions(config: PlugformerConfig): ArchitectureOptions {
+  const extra = config as PlugformerConfig & { model: ModelConfig & Partial<ArchitectureOptions>; crossAttention?: SlotConfig };
+  const bias = config.attention.bias;
+  return {
+    decoderLayers: extra.model.decoderLayers ?? config.model.numLayers,
+    shareEmbeddings: extra.model.shareEmbeddings ?? true,
+    segmentTypes: extra.model.segmentTypes ?? 0,
+    crossAttention: extra.crossAttention ?? { type: 'cross', ...(typeof bias === 'boolean' ? { bias } : {}) },
+  };
+}
 
 /** The slot configs a layer uses. */
 export interface LayerSlots {
@@ -74,9 +103,10 @@ function checkSharing(config: PlugformerConfig): void {
 
 /**
  * The blocks of one stack with per-layer overrides and ALBERT sharing applied: a layer that owns its parameters
- * gets plugins created with `contextFor(layer)`; a layer that shares them reuses its owner's submodules.
+ * gets plugins created with `contextFor(layer)`; a layer that shares them reuses its owner's submodules. With
+ * `crossAttention` every block also attends to an encoder memory (decoder of an encoder–decoder model).
  */
-export function buildBlocks(config: PlugformerConfig, registry: Registry, contextFor: (layer: number) => BuildContext): Block[] {
+export function buildBlocks(config: PlugformerConfig, registry: Registry, contextFor: (layer: number) => BuildContext, crossAttention?: SlotConfig): Block[] {
   checkSharing(config);
   const { numLayers, sharing, normPlacement, dropout } = config.model;
   const blocks: Block[] = [];
@@ -92,6 +122,7 @@ export function buildBlocks(config: PlugformerConfig, registry: Registry, contex
     blocks.push(
       new Block(layer, {
         attention: registry.create('attention', slots.attention, ctx),
+        crossAttention: crossAttention && registry.create('attention', crossAttention, ctx),
         ffn: registry.create('ffn', slots.ffn, ctx),
         makeNorm: () => registry.create('norm', slots.norm, ctx),
         placement: normPlacement,
@@ -125,12 +156,10 @@ export function buildFinalNorm(config: PlugformerConfig, registry: Registry, ctx
  * BuildContext carrying the sizes and a seeded Rng forked per component, so the same seed gives the same weights.
  */
 export function buildModel(config: PlugformerConfig, registry: Registry, vocabSize: number, seed = config.training.seed): LanguageModel {
-  if (config.architecture === 'encoder-decoder')
-    throw new PlugformerError('architecture "encoder-decoder" is not available in this build yet; use decoder-only, encoder-only or prefix-lm');
   const rng = new Rng(seed);
   const dims = modelDims(config, vocabSize);
-  const causal = isCausalArchitecture(config.architecture);
-  const base = (layer: number): BuildContext => ({
+  const options = architectureOptions(config);
+  const contextFor = (causal: boolean) => (layer: number): BuildContext => ({
     dims,
     rng: rng.fork(),
     layer,
@@ -140,11 +169,15 @@ export function buildModel(config: PlugformerConfig, registry: Registry, vocabSi
     initStd: config.model.initStd,
     registry,
   });
+  if (config.architecture === 'encoder-decoder') return buildEncoderDecoder(config, registry, dims, rng, options, contextFor);
+  const base = contextFor(isCausalArchitecture(config.architecture));
   const tokenEmbedding = buildTokenEmbedding(config, vocabSize, rng.fork());
   const positional = registry.create('positional', config.positional, base(-1));
   const blocks = buildBlocks(config, registry, base);
   const finalNorm = buildFinalNorm(config, registry, base(-1));
-  const lmHead = config.model.tieEmbeddings ? undefined : new Linear(dims.dModel, vocabSize, rng.fork(), { bias: false, std: config.model.initStd });
+  const lmHead = buildLmHead(config, dims, rng);
+  // Forked last, so models without segment embeddings keep the weights they had before segments existed.
+  const segmentEmbedding = options.segmentTypes > 0 ? new Embedding(options.segmentTypes, dims.dModel, rng.fork(), config.model.initStd) : undefined;
   return new Transformer({
     architecture: config.architecture,
     dims,
@@ -153,6 +186,49 @@ export function buildModel(config: PlugformerConfig, registry: Registry, vocabSi
     blocks,
     finalNorm,
     lmHead,
+    segmentEmbedding,
+    embeddingScale: config.model.embeddingScale,
+    dropout: config.model.dropout,
+  });
+}
+
+function buildLmHead(config: PlugformerConfig, dims: ModelDims, rng: Rng): Linear | undefined {
+  return config.model.tieEmbeddings ? undefined : new Linear(dims.dModel, dims.vocabSize, rng.fork(), { bias: false, std: config.model.initStd });
+}
+
+/**
+ * T5/BART: a bidirectional encoder of model.numLayers blocks and a causal decoder of `decoderLayers` blocks with
+ * cross-attention, each with its own positional encoding and final norm; per-layer overrides and sharing apply
+ * to both stacks by layer index.
+ */
+function buildEncoderDecoder(
+  config: PlugformerConfig,
+  registry: Registry,
+  dims: ModelDims,
+  rng: Rng,
+  options: ArchitectureOptions,
+  contextFor: (causal: boolean) => (layer: number) => BuildContext,
+): EncoderDecoder {
+  if (options.segmentTypes > 0)
+    throw new ConfigError([{ path: '/model/segmentTypes', message: 'segment embeddings belong to single-stack (BERT-style) models; an encoder–decoder model has none' }]);
+  const encoderCtx = contextFor(false);
+  const decoderCtx = contextFor(true);
+  const decoderConfig: PlugformerConfig = { ...config, model: { ...config.model, numLayers: options.decoderLayers } };
+  const shared = options.shareEmbeddings ? buildTokenEmbedding(config, dims.vocabSize, rng.fork()) : undefined;
+  const stack = (c: PlugformerConfig, ctx: (layer: number) => BuildContext, cross?: SlotConfig) => ({
+    embedding: shared ? undefined : buildTokenEmbedding(c, dims.vocabSize, rng.fork()),
+    positional: registry.create('positional', c.positional, ctx(-1)),
+    blocks: buildBlocks(c, registry, ctx, cross),
+    finalNorm: buildFinalNorm(c, registry, ctx(-1)),
+  });
+  const encoder = stack(config, encoderCtx);
+  const decoder = stack(decoderConfig, decoderCtx, options.crossAttention);
+  return new EncoderDecoder({
+    dims,
+    sharedEmbedding: shared,
+    encoder,
+    decoder,
+    lmHead: buildLmHead(config, dims, rng),
     embeddingScale: config.model.embeddingScale,
     dropout: config.model.dropout,
   });

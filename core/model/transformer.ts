@@ -48,14 +48,55 @@ export interface TransformerParts {
   finalNorm?: Norm;
   /** Separate output projection; absent when input and output embeddings are tied. */
   lmHead?: Linear;
+  /** Segment (token-type) table [S, d] added to the token embeddings (BERT sentences A/B); absent without segments. */
+  segmentEmbedding?: Embedding;
   /** Multiply token embeddings by √dModel. */
   embeddingScale: boolean;
   dropout: number;
 }
 
+/** Refuse a sequence that reaches past what the positional encoding addresses, with the way out. */
+export function checkLength(positional: PositionalEncoding, end: number): void {
+  if (end > positional.maxLength)
+    throw new PlugformerError(`sequence of ${end} tokens exceeds what the positional encoding supports (${positional.maxLength}); raise model.maxSeqLen or use an encoding that extrapolates (rope, alibi, t5-bias, sinusoidal)`);
+}
+
+/** What a stack of blocks reads besides its input: the mask, the positional encoding and, when decoding, the cache and encoder memory. */
+export interface StackInput {
+  mask: Mask;
+  positional: PositionalEncoding;
+  /** Token ids [B, T] the blocks see (hash routing and other per-token plugins). */
+  tokenIds: tf.Tensor;
+  cache?: KVCache;
+  memory?: tf.Tensor;
+  memoryMask?: Mask;
+}
+
+/** Dropout on the embeddings, every block in turn, then the final norm: the body every stack shares. */
+export function runStack(x: tf.Tensor, blocks: readonly Block[], finalNorm: Norm | undefined, rate: number, input: StackInput, ctx: ForwardContext): tf.Tensor {
+  let h = dropout(x, rate, ctx.rng, ctx.training);
+  const blockCtx = { ...ctx, tokenIds: input.tokenIds };
+  for (const block of blocks)
+    h = block.forward(h, { mask: input.mask, positional: input.positional, cache: input.cache, memory: input.memory, memoryMask: input.memoryMask, ctx: blockCtx });
+  return finalNorm ? finalNorm.forward(h) : h;
+}
+
+/**
+ * Token embeddings times `scale` (√d in Vaswani's models, else 1), plus `extra` (segment embeddings) and the
+ * absolute positions from `start` where the encoding embeds them.
+ */
+export function embedTokens(table: Embedding, tokens: tf.Tensor, positional: PositionalEncoding, start: number, scale: number, extra?: tf.Tensor): tf.Tensor {
+  checkLength(positional, start + tokens.shape[1]!);
+  let x = table.forward(tokens);
+  if (scale !== 1) x = tf.mul(x, scale);
+  if (extra) x = tf.add(x, extra);
+  return positional.embed ? positional.embed(x, start) : x;
+}
+
 /**
  * One stack of blocks with token embeddings, a positional encoding and an LM head. Serves decoder-only (causal
  * mask), encoder-only (no mask) and prefix-LM (bidirectional prefix, causal continuation) architectures.
+ * Parameter paths: `embed`, `segment` (with segment embeddings), `pos`, `blocks.N`, `norm`, `head` (untied).
  */
 export class Transformer extends Module implements LanguageModel {
   readonly architecture: TransformerParts['architecture'];
@@ -66,7 +107,8 @@ export class Transformer extends Module implements LanguageModel {
   readonly blocks: Block[];
   readonly finalNorm?: Norm;
   readonly lmHead?: Linear;
-  private readonly embeddingScale: boolean;
+  readonly segmentEmbedding?: Embedding;
+  private readonly scale: number;
   private readonly rate: number;
 
   constructor(parts: TransformerParts) {
@@ -75,12 +117,18 @@ export class Transformer extends Module implements LanguageModel {
     this.dims = parts.dims;
     this.causal = parts.architecture !== 'encoder-only';
     this.tokenEmbedding = this.child('embed', parts.tokenEmbedding);
+    if (parts.segmentEmbedding) this.segmentEmbedding = this.child('segment', parts.segmentEmbedding);
     this.positional = this.child('pos', parts.positional);
     this.blocks = this.childList('blocks', parts.blocks);
     if (parts.finalNorm) this.finalNorm = this.child('norm', parts.finalNorm);
     if (parts.lmHead) this.lmHead = this.child('head', parts.lmHead);
-    this.embeddingScale = parts.embeddingScale;
+    this.scale = parts.embeddingScale ? Math.sqrt(parts.dims.dModel) : 1;
     this.rate = parts.dropout;
+  }
+
+  /** Number of segment types the model embeds (0: none, and `segments` inputs are ignored). */
+  get segmentTypes(): number {
+    return this.segmentEmbedding?.num ?? 0;
   }
 
   /** The attention mask this architecture imposes, intersected with the caller's. */
@@ -92,19 +140,23 @@ export class Transformer extends Module implements LanguageModel {
     return inputs.mask ? intersect(m, inputs.mask) : m;
   }
 
+  /** Input embeddings of `tokens` whose first position is `start`: token (+ segment) embeddings plus positions. */
+  embed(tokens: tf.Tensor, start = 0, segments?: tf.Tensor): tf.Tensor {
+    const seg = segments && this.segmentEmbedding ? this.segmentEmbedding.forward(segments) : undefined;
+    return embedTokens(this.tokenEmbedding, tokens, this.positional, start, this.scale, seg);
+  }
+
+  /**
+   * Final hidden states of the blocks run over input embeddings `x` under exactly `mask` (not intersected with
+   * the architecture's): the entry point of objectives that build their own inputs and masks (XLNet's two streams).
+   */
+  hiddenFromEmbeddings(x: tf.Tensor, mask: Mask, tokenIds: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return runStack(x, this.blocks, this.finalNorm, this.rate, { mask, positional: this.positional, tokenIds, cache: ctx.cache }, ctx);
+  }
+
   hidden(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor {
-    const t = inputs.tokens.shape[1]!;
-    const start = ctx.cache?.length ?? 0;
-    if (start + t > this.positional.maxLength)
-      throw new PlugformerError(`sequence of ${start + t} tokens exceeds what the positional encoding supports (${this.positional.maxLength}); raise model.maxSeqLen or use an encoding that extrapolates (rope, alibi, t5-bias, sinusoidal)`);
-    let x = this.tokenEmbedding.forward(inputs.tokens);
-    if (this.embeddingScale) x = tf.mul(x, Math.sqrt(this.dims.dModel));
-    if (this.positional.embed) x = this.positional.embed(x, start);
-    x = dropout(x, this.rate, ctx.rng, ctx.training);
-    const mask = this.mask(inputs);
-    const blockCtx = { ...ctx, tokenIds: inputs.tokens };
-    for (const block of this.blocks) x = block.forward(x, { mask, positional: this.positional, cache: ctx.cache, ctx: blockCtx });
-    return this.finalNorm ? this.finalNorm.forward(x) : x;
+    const x = this.embed(inputs.tokens, ctx.cache?.length ?? 0, inputs.segments);
+    return this.hiddenFromEmbeddings(x, this.mask(inputs), inputs.tokens, ctx);
   }
 
   logits(hidden: tf.Tensor): tf.Tensor {

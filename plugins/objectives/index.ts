@@ -1,5 +1,10 @@
 import type { PluginDescriptor } from '../../core/plugin.ts';
 import causalLm from './causal-lm.ts';
+import denoising from './denoising.ts';
+import mlm from './mlm.ts';
+import prefixLm from './prefix-lm.ts';
+import rtd from './rtd.ts';
+import spanCorruption from './span-corruption.ts';
 
 /** Built-in objective plugins. */
-export const OBJECTIVE_PLUGINS: readonly PluginDescriptor[] = [causalLm];
+export const OBJECTIVE_PLUGINS: readonly PluginDescriptor[] = [causalLm, mlm, spanCorruption, prefixLm, denoising, rtd];
