@@ -122,6 +122,7 @@ export class GPipe {
       architecture: model.architecture,
       dims: model.dims,
       tokenEmbedding: model.tokenEmbedding,
+      segmentEmbedding: model.segmentEmbedding,
       positional: model.positional,
       blocks: model.blocks.slice(0, firstEnd),
       embeddingScale: config.model.embeddingScale,
@@ -184,7 +185,9 @@ export class GPipe {
     const schedule = gpipeSchedule(p, this.microBatches);
     const micro: MicroState[] = splitBatch(batch, this.microBatches).map((host, j) => ({
       host,
-      inputs: this.captureInputs(objective, host, rngFor(0, j)),
+      // The last stage's randomness: an objective that samples before calling the model (ELECTRA's generator) then
+      // draws the same inputs here as when the last stage replays it for the loss.
+      inputs: this.captureInputs(objective, host, rngFor(p - 1, j)),
       outputs: [],
       upstream: [],
       loss: 0,

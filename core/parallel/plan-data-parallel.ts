@@ -1,4 +1,5 @@
 import type { PlugformerConfig } from '../config/types.ts';
+import { CapabilityError } from '../errors.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
@@ -11,6 +12,8 @@ import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloat
  * gradAccumulation).
  */
 export function planDataParallel(census: ModelCensus, config: PlugformerConfig, replicas: number): ParallelPlan {
+  if (replicas > config.training.batchSize)
+    throw new CapabilityError(`data-parallel: ${replicas} replicas need training.batchSize ≥ ${replicas} (it is ${config.training.batchSize}); every replica takes at least one row`);
   const { tokensPerMicroBatch, microBatches } = stepTokens(config);
   const seqLen = config.training.seqLen;
   const perToken = census.layers.reduce((s, l) => s + layerActivationFloats(census.dims, seqLen, l), 0) + outsideActivationFloats(census.dims);

@@ -1,4 +1,5 @@
 import type { PlugformerConfig } from '../config/types.ts';
+import { CapabilityError } from '../errors.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
 import type { ModelCensus } from './census.ts';
@@ -13,6 +14,8 @@ import { gpipeSchedule } from './gpipe.ts';
  */
 export function planPipeline(census: ModelCensus, config: PlugformerConfig, stages: number, microBatches: number): ParallelPlan {
   const { dims } = census;
+  if (stages > census.layers.length) throw new CapabilityError(`pipeline: ${stages} stages need at least as many layers (the model has ${census.layers.length})`);
+  if (microBatches > config.training.batchSize) throw new CapabilityError(`pipeline: ${microBatches} micro-batches need training.batchSize ≥ ${microBatches} (it is ${config.training.batchSize})`);
   const { tokensPerMicroBatch, microBatches: accumulation } = stepTokens(config);
   const seqLen = config.training.seqLen;
   const ranges = shardRanges(census.layers.length, stages);

@@ -1,4 +1,5 @@
 import type { PlugformerConfig } from '../config/types.ts';
+import { CapabilityError } from '../errors.ts';
 import { layerSlots } from '../model/build.ts';
 import type { ParallelPlan } from '../slots/parallel.ts';
 import { shardRanges } from './batch-shards.ts';
@@ -14,6 +15,8 @@ import { FLOAT_BYTES, formatRange, layerActivationFloats, outsideActivationFloat
  */
 export function planTensorParallel(census: ModelCensus, config: PlugformerConfig, devices: number): ParallelPlan {
   const { dims } = census;
+  if (devices > dims.numHeads) throw new CapabilityError(`tensor-parallel over ${devices} devices needs at least as many heads (model.numHeads is ${dims.numHeads})`);
+  if (devices > dims.dFF) throw new CapabilityError(`tensor-parallel over ${devices} devices needs at least as many FFN hidden units (${dims.dFF})`);
   const { tokensPerMicroBatch, microBatches } = stepTokens(config);
   const seqLen = config.training.seqLen;
   const heads = shardRanges(dims.numHeads, devices);
@@ -42,7 +45,7 @@ export function planTensorParallel(census: ModelCensus, config: PlugformerConfig
     devices,
     perDevice: perDeviceParams.map((params, device) => ({
       device,
-      holds: `heads ${formatRange(...heads[device])} and FFN units ${formatRange(...units[device])} of every split layer; embeddings and norms replicated`,
+      holds: `head${heads[device][1] - heads[device][0] === 1 ? '' : 's'} ${formatRange(...heads[device])} and FFN units ${formatRange(...units[device])} of every split layer; embeddings and norms replicated`,
       params: Math.round(params),
       activationBytes: activationFloats * tokensPerMicroBatch * FLOAT_BYTES,
       sendBytesPerStep: send,

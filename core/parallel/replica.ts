@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LanguageModel } from '../model/language-model.ts';
+import type { NamedVariable } from '../module.ts';
 import { Rng } from '../rng.ts';
 import { newForwardContext } from '../slots/context.ts';
 import type { Objective } from '../slots/objective.ts';
@@ -31,14 +32,26 @@ export function replicaRng(seed: number, step: number, rank: number): Rng {
  * handled strictly in order.
  */
 export function serveReplica(port: ReplicaPort, build: (init: ReplicaInit) => Promise<ReplicaParts>): void {
-  let state: { init: ReplicaInit; memory: StepMemory; parts: ReplicaParts } | undefined;
+  let state: ReplicaState | undefined;
   let queue = Promise.resolve();
   port.listen((message) => {
     queue = queue.then(async () => {
       try {
         if (message.type === 'init') {
           const parts = await build(message);
-          state = { init: message, memory: new StepMemory(message.layout, message.replicas, message.buffers), parts };
+          const all = new Map(parts.model.namedParameters().map((p) => [p.path, p.variable]));
+          const missing = message.layout.params.filter((e) => !all.has(e.path)).map((e) => e.path);
+          if (missing.length) throw new Error(`the replica's model lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''} (a model changed after it was built from the config cannot be replicated)`);
+          // The coordinator decides what is trained (its model may have frozen parameters the config does not show).
+          const trainable = message.layout.grads.map((e) => ({ path: e.path, variable: all.get(e.path)! }));
+          state = {
+            init: message,
+            memory: new StepMemory(message.layout, message.replicas, message.buffers),
+            parts,
+            all,
+            trainable,
+            trainablePaths: new Set(trainable.map((p) => p.path)),
+          };
           port.post({ type: 'ready' });
         } else if (message.type === 'step') {
           if (!state) throw new Error('step before init');
@@ -55,15 +68,20 @@ export function serveReplica(port: ReplicaPort, build: (init: ReplicaInit) => Pr
   });
 }
 
-function runStep(s: { init: ReplicaInit; memory: StepMemory; parts: ReplicaParts }, msg: ReplicaStep): Record<string, number> {
-  const { memory, init, parts } = s;
-  const all = new Map(parts.model.namedParameters().map((p) => [p.path, p.variable]));
-  const trainable = parts.model.trainableParameters();
-  const trainablePaths = new Set(trainable.map((p) => p.path));
+interface ReplicaState {
+  init: ReplicaInit;
+  memory: StepMemory;
+  parts: ReplicaParts;
+  all: Map<string, tf.Variable>;
+  trainable: NamedVariable[];
+  trainablePaths: Set<string>;
+}
+
+function runStep(s: ReplicaState, msg: ReplicaStep): Record<string, number> {
+  const { memory, init, parts, all, trainable, trainablePaths } = s;
   for (const e of memory.layout.params) {
     if (!msg.syncAll && !trainablePaths.has(e.path)) continue;
-    const v = all.get(e.path);
-    if (!v) throw new Error(`replica has no parameter "${e.path}"`);
+    const v = all.get(e.path)!;
     tf.tidy(() => v.assign(tf.tensor(memory.paramValues(e), e.shape, 'float32')));
   }
   const ctx = newForwardContext(replicaRng(init.config.training.seed, msg.step, init.rank), { training: true });

@@ -83,6 +83,7 @@ export function buildTensorParallel(model: LanguageModel, config: PlugformerConf
     architecture: model.architecture,
     dims: model.dims,
     tokenEmbedding: model.tokenEmbedding,
+    segmentEmbedding: model.segmentEmbedding,
     positional: model.positional,
     blocks,
     finalNorm: model.finalNorm,

@@ -3,7 +3,7 @@
  * more) replicas and prints tokens per second for each, measured over the steps after a warm-up (thread start-up
  * and the first, allocating step are excluded). Also prints the largest loss difference between the runs.
  *
- *   npx tsx node/parallel/bench.ts [config.json] [--steps N] [--replicas 2,3] [--backend wasm]
+ *   npx tsx node/parallel/bench.ts [config.json] [--steps N] [--replicas 2,3] [--rounds R] [--backend wasm]
  */
 import { parseArgs } from 'node:util';
 import { readConfigFile, resolveConfigFile } from '../config-file.ts';
@@ -34,22 +34,40 @@ export async function measureThroughput(raw: object, parallel: object, steps: nu
   return { tokensPerSecond: (tokens / ms) * 1000, losses };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { steps: { type: 'string', default: '20' }, replicas: { type: 'string', default: '2' }, backend: { type: 'string', default: 'wasm' } },
+    options: {
+      steps: { type: 'string', default: '20' },
+      replicas: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
+      backend: { type: 'string', default: 'wasm' },
+    },
   });
   const file = positionals[0] ?? new URL('../../examples/gpt-tiny.json', import.meta.url).pathname;
   const raw = (await readConfigFile(file)) as object;
   const backend = await selectBackend(values.backend);
   const steps = Number(values.steps);
-  console.log(`${file} on ${backend.name}, ${steps} steps (first 3 excluded from timing)`);
-  const base = await measureThroughput(raw, { type: 'single' }, steps);
-  console.log(`single            ${base.tokensPerSecond.toFixed(0).padStart(7)} tokens/s`);
-  for (const r of values.replicas.split(',').map(Number)) {
-    const dp = await measureThroughput(raw, { type: 'data-parallel', replicas: r }, steps);
-    const diff = Math.max(...dp.losses.map((l, i) => Math.abs(l - base.losses[i])));
-    console.log(`data-parallel × ${r} ${dp.tokensPerSecond.toFixed(0).padStart(7)} tokens/s  (×${(dp.tokensPerSecond / base.tokensPerSecond).toFixed(2)}; max |Δloss| vs single ${diff.toExponential(2)})`);
+  const rounds = Number(values.rounds);
+  const replicas = values.replicas.split(',').map(Number);
+  console.log(`${file} on ${backend.name}: ${rounds} alternating rounds of ${steps} steps per setting (first 3 steps of each untimed); median tokens/s`);
+  // Alternating the settings round by round spreads any change in the machine's load over all of them.
+  const runs = new Map<string, { tps: number[]; losses: number[] }>();
+  const settings: [string, object][] = [['single', { type: 'single' }], ...replicas.map((r): [string, object] => [`data-parallel × ${r}`, { type: 'data-parallel', replicas: r }])];
+  for (let round = 0; round < rounds; round++)
+    for (const [label, parallel] of settings) {
+      const r = await measureThroughput(raw, parallel, steps);
+      const entry = runs.get(label) ?? { tps: [], losses: r.losses };
+      entry.tps.push(r.tokensPerSecond);
+      runs.set(label, entry);
+    }
+  const base = runs.get('single')!;
+  for (const [label, r] of runs) {
+    const diff = Math.max(...r.losses.map((l, i) => Math.abs(l - base.losses[i])));
+    const speedup = median(r.tps) / median(base.tps);
+    console.log(`${label.padEnd(18)} ${median(r.tps).toFixed(0).padStart(7)} tokens/s  (×${speedup.toFixed(2)}; rounds: ${r.tps.map((x) => x.toFixed(0)).join(', ')}; max |Δloss| vs single ${diff.toExponential(2)})`);
   }
 }
 

@@ -38,7 +38,7 @@ export class DataParallel implements ParallelStrategy {
     this.broken = undefined;
     if (this.replicas === 1) return;
     if (!env.host)
-      throw new CapabilityError(`data-parallel with ${this.replicas} replicas needs a host that can start threads; under Node wrap the strategy with withParallelHost(strategy, nodeParallelHost()) from node/parallel, or use replicas: 1`);
+      throw new CapabilityError(`data-parallel with ${this.replicas} replicas needs a host that can start threads (under Node, withParallelHost(strategy) from node/parallel/thread-host.ts lends it worker threads); or set replicas to 1`);
     if (env.config.training.batchSize < this.replicas)
       throw new CapabilityError(`data-parallel: training.batchSize ${env.config.training.batchSize} is smaller than replicas ${this.replicas}; every replica needs at least one row`);
     const all = env.model.namedParameters();
