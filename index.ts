@@ -1,32 +1,42 @@
 /**
- * plugformer's public API. Everything a user needs is reachable from here; modules not re-exported are internal.
+ * plugformer's public API for Node: everything a user needs, from one entry point. Modules not re-exported here
+ * are internal. The platform-neutral part (plugins, registry, configs, models, training, generation, the
+ * conformance kit) is shared with the browser entry (`plugformer/browser`); below it come the Node adapters:
+ * loading third-party plugin packages, config files, backends, corpora on disk, run directories and checkpoints.
+ *
+ * ```ts
+ * import { trainRun } from 'plugformer';
+ * const result = await trainRun({
+ *   config: { name: 'mine', ffn: { type: 'swiglu' }, training: { steps: 100 } },
+ *   out: 'runs/mine',
+ *   onTrainer: (trainer) => trainer.on('eval', (e) => { if (e.valLoss < 2.5) trainer.stop(); }),
+ * });
+ * ```
+ * @packageDocumentation
  */
-export { Module, ModuleList, type NamedVariable } from './core/module.ts';
-export { Rng } from './core/rng.ts';
-export { matchesGlob } from './core/glob.ts';
-export * from './core/errors.ts';
-export { definePlugin, PLUGIN_KINDS, type BuildContext, type Capabilities, type PluginDescriptor, type PluginKind, type PluginSchema } from './core/plugin.ts';
-export { Registry, createContainer, createRegistry, pluginModule, PLUGIN, REGISTRY } from './core/registry.ts';
-export type * from './core/slots/index.ts';
-export { newForwardContext } from './core/slots/context.ts';
-export { ConfigValidator } from './core/config/validate.ts';
-export { composeSchema } from './core/config/schema.ts';
-export type { PlugformerConfig, SlotConfig, ModelConfig, TrainingConfig } from './core/config/types.ts';
-export { buildModel } from './core/model/build.ts';
-export type { LanguageModel, ModelInputs } from './core/model/language-model.ts';
-export { causalMask, fullMask, intersect, paddingMask, prefixMask, union, type Mask } from './core/attention/mask.ts';
-export { KVCache } from './core/attention/kv-cache.ts';
-export { scaledDotProduct, splitHeads, mergeHeads } from './core/attention/scaled-dot-product.ts';
-export { Linear } from './core/nn/linear.ts';
-export { Embedding } from './core/nn/embedding.ts';
-export { ACTIVATIONS, type ActivationName } from './core/nn/activations.ts';
-export { crossEntropy } from './core/nn/losses.ts';
-export { Trainer, type TrainerOptions, type TrainResult } from './core/train/trainer.ts';
-export type * from './core/train/events.ts';
-export { generate, sampleFromLogits, type SamplingOptions } from './core/generate.ts';
-export { ByteTokenizer } from './core/data/byte-tokenizer.ts';
-export { trainBpe, BpeTokenizer } from './core/data/bpe-tokenizer.ts';
-export { tokenizerFromJSON, type Tokenizer } from './core/data/tokenizer.ts';
-export { encodeSafetensors, decodeSafetensors } from './core/io/safetensors.ts';
-export { assertConformance, runConformance, type ConformanceReport, type ConformanceOptions } from './core/conformance/kit.ts';
-export { BUILTIN_PLUGINS, builtinModule } from './plugins/index.ts';
+export * from './browser/index.ts';
+
+// Third-party plugins and config files.
+export { loadRegistry, loadPluginSource, type LoadRegistryOptions, type LoadedPlugins } from './node/load-registry.ts';
+export { readConfigFile, resolveConfigFile } from './node/config-file.ts';
+
+// Backends: tfjs-node(-gpu) when installed, else wasm, else cpu.
+export { selectBackend, backendInfo, BACKEND_CHOICES, BACKEND_ENV, type SelectedBackend, type BackendInfo } from './node/backend.ts';
+
+// Corpora on disk and the embedded Brown corpus.
+export { prepareData, loadCorpus, type PreparedData } from './node/data.ts';
+export { loadBrownCorpus, loadTextCorpus, type CorpusDocument } from './node/corpus.ts';
+
+// A training run in a directory (what `plugformer train` does), and what it leaves behind.
+export { trainRun, type TrainRunOptions, type TrainRunResult } from './node/train-run.ts';
+export { runPaths } from './node/run-dir.ts';
+export { DirectoryCheckpointStore, readCheckpointDir } from './node/checkpoint-store.ts';
+export { loadTokenizer, saveTokenizer } from './node/tokenizer-file.ts';
+export { MetricsLog } from './node/metrics-log.ts';
+
+// Comparisons: a grid of variants × seeds under one budget, and its report (what `plugformer compare` does).
+export { CompareRunner, comparePaths, type CompareOptions, type CompareOutcome } from './node/compare/runner.ts';
+export type { CompareEvents, RunStartEvent, RunDoneEvent, ProgressEvent } from './core/compare/events.ts';
+export { GRID_SCHEMA, validateGrid, type GridSpec, type VariantSpec, type Budget, type MatchSpec, type Patch } from './core/compare/grid.ts';
+export type { RunResult } from './core/compare/results.ts';
+export type { ComparisonTable, VariantRow } from './core/compare/table.ts';

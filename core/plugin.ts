@@ -21,7 +21,9 @@ export interface SlotInstances {
   parallel: ParallelStrategy;
   finetune: FinetuneMethod;
 }
+/** The kind of a plugin: which slot it fills. */
 export type PluginKind = keyof SlotInstances;
+/** Every plugin kind, in the order listings use. */
 export const PLUGIN_KINDS: readonly PluginKind[] = ['attention', 'ffn', 'norm', 'positional', 'router', 'objective', 'parallel', 'finetune'];
 
 /**
@@ -75,18 +77,122 @@ export interface BuildContext {
 /** A plugin: `{kind, name, version, schema, capabilities, create}` plus catalogue metadata. */
 export interface PluginDescriptor<K extends PluginKind = PluginKind, C = any> {
   kind: K;
+  /** The name a config selects it by (`{"type": name}`), unique within its kind; kebab-case by convention. */
   name: string;
+  /** The plugin's own version (semver). */
   version: string;
   /** One line for `plugformer plugins` and registry.json. */
   summary: string;
   /** The paper a user would check it against. */
   reference?: string;
+  /**
+   * The plugformer core versions this plugin works with, as a semver range (`"^0.1"`, `">=0.1.0 <0.3.0"`).
+   * A registry refuses the plugin, with a message naming both versions, when the running core is outside it.
+   * Absent: no constraint (built-ins, which ship with the core).
+   */
+  core?: string;
   schema: PluginSchema;
   capabilities?: Capabilities;
   create(ctx: BuildContext, config: C & { type: string }): SlotInstances[K];
 }
 
-/** Identity helper that gives a plugin literal its types. */
+/** Identity helper that gives a plugin literal its types (the config type is given explicitly). */
 export function definePlugin<K extends PluginKind, C>(descriptor: PluginDescriptor<K, C>): PluginDescriptor<K, C> {
   return descriptor;
 }
+
+/**
+ * The TypeScript type of a value that JSON Schema `S` describes, for the subset plugin schemas use: `const`,
+ * `enum`, `oneOf`/`anyOf`, and `type` string/number/integer/boolean/null/array (with `items`)/object (with
+ * `properties`). An object property is required when listed in `required` or when it has a `default` — the
+ * validator fills defaults in, so a plugin's `create` always sees them.
+ */
+export type SchemaValue<S> = S extends { const: infer C }
+  ? C
+  : S extends { enum: readonly (infer E)[] }
+    ? E
+    : S extends { oneOf: readonly (infer U)[] }
+      ? SchemaValue<U>
+      : S extends { anyOf: readonly (infer U)[] }
+        ? SchemaValue<U>
+        : S extends { type: infer T }
+          ? TypeValue<T, S>
+          : unknown;
+
+type TypeValue<T, S> = T extends readonly (infer U)[]
+  ? TypeValue<U, S>
+  : T extends 'string'
+    ? string
+    : T extends 'number' | 'integer'
+      ? number
+      : T extends 'boolean'
+        ? boolean
+        : T extends 'null'
+          ? null
+          : T extends 'array'
+            ? S extends { items: infer I }
+              ? SchemaValue<I>[]
+              : unknown[]
+            : T extends 'object'
+              ? S extends { properties: infer P }
+                ? ObjectValue<P, S extends { required: readonly (infer R)[] } ? R : never>
+                : Record<string, unknown>
+              : unknown;
+
+type Present<P, K extends keyof P, R> = K extends R ? true : P[K] extends { default: unknown } ? true : false;
+type ObjectValue<P, R> = Simplify<
+  { -readonly [K in keyof P as Present<P, K, R> extends true ? K : never]: SchemaValue<P[K]> } & {
+    -readonly [K in keyof P as Present<P, K, R> extends true ? never : K]?: SchemaValue<P[K]>;
+  }
+>;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** A plugin's options schema as written by its author: JSON Schema of an object (`type: 'object'` may be left out). */
+export interface PluginSchemaSource {
+  readonly type?: 'object';
+  readonly properties: { readonly [option: string]: unknown };
+  readonly required?: readonly string[];
+  readonly description?: string;
+}
+
+/** The options a plugin's `create` receives for schema `S`: the schema's object type, defaults filled in. */
+export type PluginOptions<S extends PluginSchemaSource> = SchemaValue<S & { type: 'object' }>;
+
+/** What an author writes for {@link defineAttention} and its siblings: a descriptor without `kind`, with a literal schema. */
+export interface PluginSpec<K extends PluginKind, S extends PluginSchemaSource> extends Omit<PluginDescriptor<K, PluginOptions<S>>, 'kind' | 'schema'> {
+  schema: S;
+}
+
+/** A define-helper for one kind: fixes `kind` and infers the config type of `create` from the schema literal. */
+export type PluginDefiner<K extends PluginKind> = <const S extends PluginSchemaSource>(spec: PluginSpec<K, S>) => PluginDescriptor<K, PluginOptions<S>>;
+
+function definer<K extends PluginKind>(kind: K): PluginDefiner<K> {
+  return (spec) => ({ ...spec, kind, schema: { ...spec.schema, type: 'object' } as unknown as PluginSchema });
+}
+
+/**
+ * Define an attention plugin. The schema literal types `create`'s config:
+ * ```ts
+ * export default defineAttention({
+ *   name: 'cosine', version: '1.0.0', summary: '…', core: '^0.1',
+ *   schema: { properties: { scale: { type: 'number', default: 10 } } },
+ *   capabilities: { supportsKvCache: true, computesLogits: true },
+ *   create: (ctx, config) => new CosineAttention(ctx, config.scale), // config.scale: number
+ * });
+ * ```
+ */
+export const defineAttention: PluginDefiner<'attention'> = definer('attention');
+/** Define a feed-forward plugin (the FeedForward slot: `forward(x, ctx)` and `cost()`); see {@link defineAttention}. */
+export const defineFeedForward: PluginDefiner<'ffn'> = definer('ffn');
+/** Define a norm plugin (`forward`, optionally `scaleBranch`); see {@link defineAttention}. */
+export const defineNorm: PluginDefiner<'norm'> = definer('norm');
+/** Define a positional-encoding plugin (any of the hooks `embed`, `rotate`, `logitBias`, …); see {@link defineAttention}. */
+export const definePositional: PluginDefiner<'positional'> = definer('positional');
+/** Define a mixture-of-experts router plugin; see {@link defineAttention}. */
+export const defineRouter: PluginDefiner<'router'> = definer('router');
+/** Define an objective plugin (data transform + loss); see {@link defineAttention}. */
+export const defineObjective: PluginDefiner<'objective'> = definer('objective');
+/** Define a parallel-strategy plugin; see {@link defineAttention}. */
+export const defineParallel: PluginDefiner<'parallel'> = definer('parallel');
+/** Define a fine-tuning-method plugin; see {@link defineAttention}. */
+export const defineFinetune: PluginDefiner<'finetune'> = definer('finetune');
