@@ -4,19 +4,14 @@ import { definePlugin } from '../../core/plugin.ts';
 import type { HostBatch } from '../../core/slots/objective.ts';
 import type { LocalStep, ParallelPlan, ParallelStrategy, PlanEnv, StepResult } from '../../core/slots/parallel.ts';
 
-interface SweepConfig {
-  queue?: string;
-}
-
 /**
- * Whole runs (variants × seeds) distributed over worker processes or machines through a job queue (BullMQ on
- * Redis: node/sweep; `plugformer worker --queue redis://HOST:PORT` on each machine). It plans runs, not steps:
- * inside a run every step is local, so its plan is one device holding the whole run.
+ * Whole runs (variants × seeds) distributed over worker processes or machines through a job queue: BullMQ on Redis
+ * (node/sweep), `plugformer worker --queue redis://HOST:PORT` on each machine pulling the runs a comparison
+ * dispatches. It plans runs, not steps: inside a run every step is local, so its plan is one worker holding the
+ * whole run.
  */
 export class Sweep implements ParallelStrategy {
   readonly name = 'sweep';
-
-  constructor(readonly queue?: string) {}
 
   async lossAndGrads(batch: HostBatch, local: LocalStep): Promise<StepResult> {
     return local(batch);
@@ -28,21 +23,16 @@ export class Sweep implements ParallelStrategy {
       ...plan,
       strategy: 'sweep',
       perDevice: plan.perDevice.map((d) => ({ ...d, holds: 'one whole run per worker' })),
-      notes: [`each queued run trains on one worker${this.queue ? ` pulling from ${this.queue}` : ''}; runs never communicate, so this is the per-worker requirement`],
+      notes: ['each queued run trains on one worker; runs never communicate, so this is what every worker needs', ...plan.notes.slice(1)],
     };
   }
 }
 
-export default definePlugin<'parallel', SweepConfig>({
+export default definePlugin<'parallel', Record<string, never>>({
   kind: 'parallel',
   name: 'sweep',
   version: '1.0.0',
   summary: 'Independent runs (variants × seeds) spread over worker processes or machines through a BullMQ/Redis job queue.',
-  schema: {
-    type: 'object',
-    properties: {
-      queue: { type: 'string', pattern: '^rediss?://', description: 'Redis URL of the queue the workers pull runs from (redis://HOST:PORT).' },
-    },
-  },
-  create: (_ctx, config) => new Sweep(config.queue),
+  schema: { type: 'object', properties: {} },
+  create: () => new Sweep(),
 });
