@@ -16,7 +16,7 @@ export interface SweepWorkerOptions {
    * gone — is presumed dead and its run goes back to the queue for another worker.
    */
   lockMs?: number;
-  /** Least time between two step reports sent to the dispatcher (default 500 ms). */
+  /** Least time between two step reports sent to the dispatcher (default 250 ms). */
   progressMs?: number;
   log?: (line: string) => void;
 }
@@ -40,7 +40,7 @@ export function startSweepWorker(o: SweepWorkerOptions): SweepWorker {
   const id = `${hostname()}:${process.pid}`;
   const log = o.log ?? (() => {});
   const lockMs = o.lockMs ?? 30_000;
-  const progressMs = o.progressMs ?? 500;
+  const progressMs = o.progressMs ?? 250;
   const executor = new ForkExecutor(1);
   const redis = openRedis(o.url);
   const worker = new Worker<RunJob, RunResult>(

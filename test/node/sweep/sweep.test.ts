@@ -66,10 +66,11 @@ describe.skipIf(!hasRedisServer())('sweep over BullMQ (needs redis-server on PAT
         dir: join(dir, 'runs', `${activation}-s${seed}`),
         config: resolve({
           name: `sweep-${activation}`,
-          model: { dModel: 16, numLayers: 1, numHeads: 2, dFF: 32, maxSeqLen: 32, dropout: 0 },
+          // Big enough that a run lasts a few seconds, so the kill lands mid-run.
+          model: { dModel: 32, numLayers: 2, numHeads: 2, dFF: 64, maxSeqLen: 32, dropout: 0 },
           ffn: { type: 'dense', activation },
           data: { corpus: join(dir, 'corpus.txt') },
-          training: { steps: STEPS, batchSize: 4, seqLen: 16, seed, evalEvery: 20, evalBatches: 1, logEvery: 1, checkpointEvery: 4, schedule: { type: 'constant', lr: 0.01 } },
+          training: { steps: STEPS, batchSize: 8, seqLen: 32, seed, evalEvery: 20, evalBatches: 1, logEvery: 1, checkpointEvery: 4, schedule: { type: 'constant', lr: 0.01 } },
         }),
       })),
     );
