@@ -1,8 +1,14 @@
 /**
- * `npm run bench [-- --steps N --backend B --config FILE…]`: trains reference configs for a fixed number of steps
- * and prints, per config, tokens/s, ms/step, model FLOPs per token, achieved GFLOP/s, peak RSS, tensor count and
- * the backend. The first two steps are warm-up (kernel compilation, optimizer state) and not timed.
+ * `npm run bench [-- --steps N --backend B --config FILE… --baseline-steps N --no-stock]`: trains reference configs
+ * for a fixed number of steps and prints, per config, tokens/s and ms/step of the trainer, the step split into
+ * forward / backward / optimizer, model FLOPs per token, achieved GFLOP/s and utilisation against the measured
+ * matrix-product ceilings (tfjs on this backend, NumPy's sgemm when available), peak RSS and tensor count.
+ * For gpt-ref it also trains the same model written as plain tfjs (bench/plain-tfjs.ts) in this process and,
+ * on wasm, in a child process with the stock kernels, and prints "plugformer / plain tfjs".
+ * The first two trainer steps are warm-up (kernel compilation, optimizer state) and not timed.
  */
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigValidator } from '../core/config/validate.ts';
@@ -12,25 +18,47 @@ import { readConfigFile } from '../node/config-file.ts';
 import { prepareData } from '../node/data.ts';
 import { loadRegistry } from '../node/load-registry.ts';
 import { createSession } from '../node/session.ts';
+import { GPT_REF, type PhaseTimes, type PlainRun, runPlainGpt } from './plain-tfjs.ts';
+import { timePlugformerPhases } from './plugformer-phases.ts';
+import { matMulGflops, numpyGflops } from './sgemm-peak.ts';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '6' },
+    'baseline-steps': { type: 'string', default: '2' },
+    'no-stock': { type: 'boolean', default: false },
     backend: { type: 'string' },
     config: { type: 'string', multiple: true, default: ['examples/gpt-tiny.json', 'bench/configs/gpt-ref.json', 'bench/configs/gpt-small.json'] },
   },
 });
 const WARMUP = 2;
+const PEAK_SIZE = 512;
 const steps = Number(values.steps);
+const baselineSteps = Number(values['baseline-steps']);
 const backend = await selectBackend(values.backend);
 const registry = await loadRegistry([]);
+const load = () => loadavg()[0].toFixed(1);
+
+console.log(`backend: ${JSON.stringify(backendInfo())}; load average at start ${load()} (figures on a busy machine are noisy; compare ratios within one run)`);
+// Measured before and after the runs, keeping the better: on a shared machine a single reading is often far low.
+const peakStart = matMulGflops(PEAK_SIZE, 5);
+const peakTransposedStart = matMulGflops(PEAK_SIZE, 5, true);
+const numpyStart = numpyGflops(PEAK_SIZE, 3);
+
 const rows: Record<string, string | number>[] = [];
+const baseline: Record<string, string | number>[] = [];
+const splitColumns = (p: PhaseTimes) => ({
+  'forward ms': +p.forwardMs.toFixed(1),
+  'backward ms': +(p.gradMs - p.forwardMs).toFixed(1),
+  'optimizer ms': +p.optimizerMs.toFixed(1),
+});
 
 for (const file of values.config!) {
   const raw = (await readConfigFile(file)) as { training?: object };
   const config = new ConfigValidator(registry).resolve({ ...raw, training: { ...raw.training, steps: WARMUP + steps, evalEvery: 10_000, checkpointEvery: 10_000, logEvery: 1 } });
   const data = prepareData(config, { maxDocuments: 60 });
-  const { model, trainer } = createSession(config, registry, data);
+  const session = createSession(config, registry, data);
+  const { model, trainer } = session;
   const cost = modelCost(model as never, config.training.seqLen);
   const timed: number[] = [];
   let peakRss = 0;
@@ -39,23 +67,79 @@ for (const file of values.config!) {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   });
   await trainer.run();
+  const tensorsAfterRun = tf.memory().numTensors;
+  const phases = timePlugformerPhases(config, session, data, Math.max(1, Math.min(steps, 3)));
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const ms = timed.reduce((a, b) => a + b, 0) / timed.length;
   const tokens = config.training.batchSize * config.training.seqLen * config.training.gradAccumulation;
   const tokPerS = (tokens / ms) * 1000;
+  const gflops = (cost.trainFlopsPerToken * tokPerS) / 1e9;
   rows.push({
     config: config.name,
     params: model.numParameters(),
     'train MFLOP/token': +(cost.trainFlopsPerToken / 1e6).toFixed(2),
     'tokens/s': Math.round(tokPerS),
     'ms/step': +ms.toFixed(1),
-    'GFLOP/s': +((cost.trainFlopsPerToken * tokPerS) / 1e9).toFixed(2),
+    ...splitColumns(phases),
+    'GFLOP/s': +gflops.toFixed(2),
+    // Filled in once the end-of-run ceiling is known.
+    '% of tfjs matMul': 0,
+    '% of NumPy sgemm': 'n/a',
     'peak RSS MiB': Math.round(peakRss / 2 ** 20),
-    tensors: tf.memory().numTensors,
-    backend: backend.name,
+    'tensors after run': tensorsAfterRun,
   });
   model.dispose();
   trainer.optimizer.dispose();
+
+  if (config.name === 'gpt-ref') {
+    const plugformerRow = { run: 'plugformer (trainer)', 'tokens/s': Math.round(tokPerS), 'ms/step': +ms.toFixed(1), ...splitColumns(phases) };
+    baseline.push(plugformerRow);
+    const plain = runPlainGpt(GPT_REF, baselineSteps);
+    baseline.push(baselineRow(`plain tfjs, ${backend.name}${backend.name === 'wasm' ? ' + fixes' : ''}`, plain, tokPerS));
+    if (backend.name === 'wasm' && !values['no-stock']) {
+      const stock = stockBaseline(baselineSteps);
+      baseline.push(typeof stock === 'string' ? { run: 'plain tfjs, stock wasm', error: stock } : baselineRow('plain tfjs, stock wasm', stock, tokPerS));
+    }
+  }
 }
 
-console.log(`backend: ${JSON.stringify(backendInfo())}; ${steps} timed steps after ${WARMUP} warm-up`);
+const peak = Math.max(peakStart, matMulGflops(PEAK_SIZE, 5));
+const peakTransposed = Math.max(peakTransposedStart, matMulGflops(PEAK_SIZE, 5, true));
+const numpyEnd = numpyGflops(PEAK_SIZE, 3);
+const numpy = numpyStart == null || numpyEnd == null ? (numpyStart ?? numpyEnd) : Math.max(numpyStart, numpyEnd);
+console.log(
+  `matMul ${PEAK_SIZE}² on ${backend.name}: ${peak.toFixed(1)} GFLOP/s (b transposed: ${peakTransposed.toFixed(1)}); ` +
+    `NumPy sgemm ${PEAK_SIZE}²: ${numpy == null ? 'n/a (no python3/numpy)' : `${numpy.toFixed(1)} GFLOP/s`} (best of start and end)`,
+);
+for (const row of rows) {
+  const gflops = row['GFLOP/s'] as number;
+  row['% of tfjs matMul'] = +((100 * gflops) / peak).toFixed(1);
+  if (numpy != null) row['% of NumPy sgemm'] = +((100 * gflops) / numpy).toFixed(1);
+}
+console.log(`${steps} timed trainer steps after ${WARMUP} warm-up; forward/backward/optimizer from ${Math.max(1, Math.min(steps, 3))} further steps`);
 console.table(rows);
+if (baseline.length) {
+  console.log(`gpt-ref against plain tfjs (${baselineSteps} timed steps each; ratio = plugformer tokens/s ÷ this run's tokens/s); load average now ${load()}`);
+  console.table(baseline);
+}
+
+function baselineRow(run: string, plain: PlainRun, plugformerTokPerS: number): Record<string, string | number> {
+  return {
+    run,
+    'tokens/s': Math.round(plain.tokensPerSecond),
+    'ms/step': +plain.stepMs.toFixed(1),
+    ...splitColumns(plain),
+    'plugformer / this': +(plugformerTokPerS / plain.tokensPerSecond).toFixed(2),
+  };
+}
+
+/** The plain baseline on wasm without the kernel fixes, in a child process; a string says why it failed. */
+function stockBaseline(timedSteps: number): PlainRun | string {
+  const child = spawnSync(process.execPath, [...process.execArgv, 'bench/plain-tfjs-main.ts', '--backend', 'wasm', '--stock', '--steps', String(timedSteps)], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
+  const line = child.stdout?.split('\n').find((l) => l.startsWith('{'));
+  if (child.status !== 0 || line == null) return `child exited ${child.status}: ${(child.stderr ?? '').trim().split('\n').slice(-1)[0]}`;
+  return JSON.parse(line) as PlainRun;
+}
