@@ -76,6 +76,7 @@ export type { PlugformerConfig, SlotConfig, ModelConfig, TrainingConfig, LayerOv
 export { buildModel, modelDims } from '../core/model/build.ts';
 export { Transformer, type TransformerParts } from '../core/model/transformer.ts';
 export { Block, type BlockParts, type BlockInput } from '../core/model/block.ts';
+export { EncoderDecoder, type EncoderDecoderParts } from '../core/model/encoder-decoder.ts';
 export { modelCost, type ModelCost } from '../core/model/flops.ts';
 export type { LanguageModel, ModelInputs } from '../core/model/language-model.ts';
 
@@ -92,6 +93,6 @@ export type * from '../core/train/events.ts';
 export type { Checkpoint, CheckpointStore, LoadedCheckpoint, TrainingState } from '../core/train/checkpoint.ts';
 export { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState } from '../core/train/optimizers.ts';
 export { learningRate, type ScheduleConfig } from '../core/train/schedules.ts';
-export { generate, sampleFromLogits, type SamplingOptions } from '../core/generate.ts';
+export { generate, beamSearch, sampleFromLogits, type SamplingOptions, type BeamOptions, type Hypothesis } from '../core/generate.ts';
 export { encodeSafetensors, decodeSafetensors, tensorsToSafetensors, safetensorsToTensors } from '../core/io/safetensors.ts';
 export { registerWasmFixes } from '../core/kernels/wasm-fixes.ts';
