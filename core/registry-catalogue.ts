@@ -38,7 +38,7 @@ export function catalogue(registry: Registry, resolveModule: (kind: string, name
     reference: p.reference ?? null,
     module: resolveModule(p.kind, p.name),
     schemaId: `plugformer:${p.kind}/${p.name}`,
-    capabilities: p.capabilities ?? {},
+    capabilities: { ...p.capabilities },
   }));
 }
 
