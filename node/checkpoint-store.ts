@@ -36,8 +36,22 @@ export class DirectoryCheckpointStore implements CheckpointStore {
   }
 }
 
-/** Read a checkpoint directory; DataError naming the file for anything missing or corrupt. */
-export function readCheckpointDir(dir: string): LoadedCheckpoint {
+/** Model weights are floating point; an integer tensor in model.safetensors is a damaged or foreign file. */
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+
+/** What {@link readCheckpointDir} reads; `optimizer: false` skips optimizer.safetensors (generation needs none). */
+export interface ReadCheckpointOptions {
+  optimizer?: boolean;
+}
+
+/**
+ * Read a checkpoint directory; a DataError naming the file for anything missing, corrupt or tampered with
+ * (truncated or non-JSON files, a safetensors header that lies about lengths, dtypes or shapes, integer model
+ * weights, a state.json without a valid step). Shapes are checked against the model by `loadStateDict`.
+ */
+export function readCheckpointDir(dir: string, opts: { optimizer: false }): Omit<LoadedCheckpoint, 'optimizer'>;
+export function readCheckpointDir(dir: string, opts?: ReadCheckpointOptions): LoadedCheckpoint;
+export function readCheckpointDir(dir: string, opts: ReadCheckpointOptions = {}): Omit<LoadedCheckpoint, 'optimizer'> & { optimizer?: LoadedCheckpoint['optimizer'] } {
   const read = (name: string) => {
     const file = join(dir, name);
     if (!existsSync(file)) throw new DataError(`checkpoint ${dir} is incomplete: ${name} is missing`);
@@ -58,12 +72,33 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
       throw e instanceof DataError ? new DataError(`${join(dir, name)}: ${e.message}`) : e;
     }
   };
+  const config = json<PlugformerConfig>('config.json');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new DataError(`checkpoint file ${join(dir, 'config.json')} must hold a config object`);
+  const state = checkState(json<unknown>('state.json'), join(dir, 'state.json'));
   const model = tensors('model.safetensors');
+  for (const [name, t] of Object.entries(model.tensors))
+    if (!FLOAT_DTYPES.has(t.dtype)) throw new DataError(`${join(dir, 'model.safetensors')}: weight "${name}" has dtype ${t.dtype}; model weights are floating point (F32, F16 or BF16)`);
+  const out = { config, state, weights: safetensorsToTensors(model) };
+  if (opts.optimizer === false) return out;
   const opt = tensors('optimizer.safetensors');
-  return {
-    config: json<PlugformerConfig>('config.json'),
-    state: json<TrainingState>('state.json'),
-    weights: safetensorsToTensors(model),
-    optimizer: { step: Number(opt.metadata.step ?? 0), tensors: safetensorsToTensors(opt) },
-  };
+  const step = Number(opt.metadata.step ?? 0);
+  if (!Number.isInteger(step) || step < 0) {
+    for (const t of Object.values(out.weights)) t.dispose();
+    throw new DataError(`${join(dir, 'optimizer.safetensors')}: metadata "step" must be a non-negative integer, got ${JSON.stringify(opt.metadata.step)}`);
+  }
+  return { ...out, optimizer: { step, tensors: safetensorsToTensors(opt) } };
+}
+
+/** state.json as the trainer wrote it: counters that are non-negative numbers and a sampler position. */
+function checkState(raw: unknown, file: string): TrainingState {
+  const s = raw as Partial<TrainingState> | null;
+  const count = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (typeof s !== 'object' || s === null || !Number.isInteger(s.step) || !count(s.step))
+    throw new DataError(`${file}: "step" must be a non-negative integer, got ${JSON.stringify(s?.step)}`);
+  if (!count(s.elapsedMs) || !count(s.tokensSeen))
+    throw new DataError(`${file}: "elapsedMs" and "tokensSeen" must be non-negative numbers`);
+  if (typeof s.sampler !== 'object' || s.sampler === null || !Number.isInteger(s.sampler.rng) || !Number.isInteger(s.sampler.step))
+    throw new DataError(`${file}: "sampler" must be {rng: integer, step: integer}, got ${JSON.stringify(s.sampler)}`);
+  return s as TrainingState;
 }

@@ -14,15 +14,23 @@ export async function readConfigFile(file: string): Promise<unknown> {
     throw new ConfigError([{ path: '/', message: `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
   try {
-    return JSON.parse(text);
+    // Editors on some platforms save a byte-order mark, which JSON.parse rejects; it carries no content.
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new ConfigError([{ path: '/', message: `${file} is not valid JSON: ${(e as Error).message}` }]);
   }
 }
 
-/** Load the registry (built-ins plus the config's own `plugins`), then validate and resolve the config. */
+/**
+ * Load the registry (built-ins plus the config's own `plugins`), then validate and resolve the config.
+ * Items of `plugins` that are not package names are refused with their path before anything is imported; a
+ * `plugins` that is not an array is left to the schema validation.
+ */
 export async function resolveConfigFile(raw: unknown): Promise<{ config: PlugformerConfig; registry: Registry }> {
-  const extra = typeof raw === 'object' && raw !== null && Array.isArray((raw as { plugins?: unknown }).plugins) ? ((raw as { plugins: string[] }).plugins) : [];
-  const registry = await loadRegistry(extra);
+  const plugins = typeof raw === 'object' && raw !== null ? (raw as { plugins?: unknown }).plugins : undefined;
+  const extra = Array.isArray(plugins) ? plugins : [];
+  const bad = extra.findIndex((p) => typeof p !== 'string' || p === '');
+  if (bad >= 0) throw new ConfigError([{ path: `/plugins/${bad}`, message: `must be a plugin package name or path (got ${JSON.stringify(extra[bad])})` }]);
+  const registry = await loadRegistry(extra as string[]);
   return { config: new ConfigValidator(registry).resolve(raw), registry };
 }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { PlugformerConfig } from '../config/types.ts';
 import { SequenceSampler, evalWindows } from '../data/sampler.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
-import { NumericError } from '../errors.ts';
+import { ConfigError, DataError, NumericError } from '../errors.ts';
 import { matchesGlob } from '../glob.ts';
 import type { LanguageModel } from '../model/language-model.ts';
 import { Rng } from '../rng.ts';
@@ -71,7 +71,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   constructor(private readonly o: TrainerOptions) {
     super();
     const t = o.config.training;
-    const window = o.objective.windowLength(t.seqLen);
+    const window = objectiveWindow(o.objective, o.config);
     this.sampler = new SequenceSampler(o.train, { seqLen: window - 1, batchSize: t.batchSize, seed: t.seed });
     this.params = o.model.trainableParameters();
     const shapes = new Map(this.params.map((p) => [p.path, p.variable.rank]));
@@ -160,6 +160,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
 
   private async checkpoint(): Promise<void> {
     if (!this.o.store) return;
+    // A checkpoint of poisoned weights would replace the last good one; refuse it instead.
+    const poisoned = nonFiniteGroups(new Map(this.params.map((p) => [p.path, p.variable])));
+    if (poisoned.length)
+      throw new NumericError(`non-finite weights in ${describeGroups(poisoned)} after step ${this.state.step}; the checkpoint was not written and the last good one is kept (lower the learning rate)`);
     this.state.sampler = this.sampler.getState();
     const optimizer = this.optimizer.getState();
     try {
@@ -202,34 +206,46 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       if (!bad) this.optimizer.step(this.params, grads, lr);
       disposeGrads(grads);
       disposeGrads(result.grads);
+      const stats = (this.state as StatsState).gradStats ?? emptyStats();
       if (bad) {
-        this.emit('nan', { step, where: bad, action: t.onNonFinite });
+        // Numbered like metrics.jsonl: the update this step would have been.
+        this.emit('nan', { step: step + 1, where: bad, action: t.onNonFinite });
         if (t.onNonFinite === 'stop') {
           this.emit('done', { step, reason: 'non-finite', finalValLoss: lastVal });
-          throw new NumericError(`non-finite ${bad === 'loss' ? 'loss' : `gradient in ${bad}`} at step ${step}; the last good checkpoint is kept (lower the learning rate, or set training.onNonFinite to "skip")`);
+          throw new NumericError(`non-finite ${bad === 'loss' ? 'loss' : `gradient in ${bad}`} at step ${step + 1}; the last good checkpoint is kept (lower the learning rate, or set training.onNonFinite to "skip")`);
         }
-        this.state.step++;
-        continue;
+        stats.skipped++;
+      } else {
+        stats.n++;
+        stats.sum += norm;
+        stats.max = Math.max(stats.max, norm);
+        if (t.clipNorm > 0 && norm > t.clipNorm) stats.clipped++;
       }
-
-      const stepMs = performance.now() - started;
       this.state.step++;
-      this.state.elapsedMs += stepMs;
-      this.state.tokensSeen += tokensPerStep;
-      lastLoss = result.loss;
-      this.emit('step', {
-        step: this.state.step,
-        loss: result.loss,
-        lr,
-        gradNorm: norm,
-        tokens: tokensPerStep,
-        tokensPerSecond: (tokensPerStep / stepMs) * 1000,
-        stepMs,
-        elapsedMs: this.state.elapsedMs,
-        totalSteps: t.steps,
-        metrics: result.metrics,
-      });
       const last = this.state.step === t.steps;
+      const logged = this.state.step % t.logEvery === 0 || last;
+      // The window lives in the training state (so a resumed run logs what the uninterrupted one would) and is
+      // reset only once a step event has carried it: a skipped step's count goes to the next logged line.
+      (this.state as StatsState).gradStats = logged && !bad ? emptyStats() : stats;
+      if (!bad) {
+        const stepMs = performance.now() - started;
+        this.state.elapsedMs += stepMs;
+        this.state.tokensSeen += tokensPerStep;
+        lastLoss = result.loss;
+        this.emit('step', {
+          step: this.state.step,
+          loss: result.loss,
+          lr,
+          gradNorm: norm,
+          tokens: tokensPerStep,
+          tokensPerSecond: (tokensPerStep / stepMs) * 1000,
+          stepMs,
+          elapsedMs: this.state.elapsedMs,
+          totalSteps: t.steps,
+          metrics: logged ? { ...result.metrics, ...statsMetrics(stats) } : result.metrics,
+        });
+      }
+      // A skipped step still keeps the evaluation and checkpoint schedule, so the run ends with both.
       if (this.state.step % t.evalEvery === 0 || last) {
         const ev = this.evaluate();
         lastVal = this.state.lastValLoss = ev.valLoss;
@@ -278,15 +294,91 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 }
 
+/**
+ * Raw tokens per row for the configured seqLen. The sampler needs at least 2; an objective's own refusal of
+ * seqLen (a DataError from `windowLength`) is a config problem, reported at /training/seqLen before any step.
+ */
+function objectiveWindow(objective: Objective, config: PlugformerConfig): number {
+  const { seqLen } = config.training;
+  let window: number;
+  try {
+    window = objective.windowLength(seqLen);
+  } catch (e) {
+    if (e instanceof DataError) throw new ConfigError([{ path: '/training/seqLen', message: e.message }]);
+    throw e;
+  }
+  if (!(Number.isInteger(window) && window >= 2))
+    throw new ConfigError([{ path: '/training/seqLen', message: `${seqLen} is too short for objective "${config.objective.type}": it leaves ${window} raw token(s) per row, and training needs at least 2; raise training.seqLen` }]);
+  return window;
+}
+
 function disposeGrads(grads: Map<string, tf.Tensor>): void {
   for (const g of grads.values()) if (!g.isDisposed) g.dispose();
 }
 
-/** The parameter group (path without the tensor name, e.g. `blocks.2.attn.q`) of the first non-finite gradient. */
-function nonFiniteGradient(grads: Map<string, tf.Tensor>): string {
-  for (const [path, g] of grads) {
-    const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(g))).dataSync()[0]);
-    if (bad) return path.split('.').slice(0, -1).join('.') || path;
+/**
+ * Gradient-norm statistics over the steps since the last logged one: count, sum and maximum of the pre-clip
+ * global norm, steps whose norm exceeded clipNorm, and steps skipped as non-finite.
+ */
+interface GradStats {
+  n: number;
+  sum: number;
+  max: number;
+  clipped: number;
+  skipped: number;
+}
+
+/** The training state with the statistics window it carries through checkpoints (state.json). */
+type StatsState = TrainingState & { gradStats?: GradStats };
+
+function emptyStats(): GradStats {
+  return { n: 0, sum: 0, max: 0, clipped: 0, skipped: 0 };
+}
+
+/** The window's statistics as metrics (logged beside `grad_norm`, the logged step's own norm). */
+function statsMetrics(s: GradStats): Record<string, number> {
+  return { grad_norm_mean: s.n ? s.sum / s.n : 0, grad_norm_max: s.max, clipped_steps: s.clipped, skipped_steps: s.skipped };
+}
+
+/** The parameter group of a path: the path without its tensor name (`blocks.2.attn.q.weight` → `blocks.2.attn.q`). */
+function group(path: string): string {
+  return path.split('.').slice(0, -1).join('.') || path;
+}
+
+/**
+ * Groups holding a non-finite value, each once, nearest the output first (reverse parameter order): a NaN born in
+ * one layer's backward pass spreads to every layer below it, so the first group listed is where it arose.
+ */
+function nonFiniteGroups(tensors: Map<string, tf.Tensor>): string[] {
+  // One reduction first: x·0 is 0 for every finite x and NaN otherwise, so the sum is 0 exactly when all are finite.
+  const all = [...tensors.values()];
+  if (all.length === 0 || tf.tidy(() => tf.addN(all.map((t) => tf.sum(tf.mul(t, 0)))).dataSync()[0]) === 0) return [];
+  const groups: string[] = [];
+  for (const [path, t] of [...tensors].reverse()) {
+    const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0]);
+    if (bad && !groups.includes(group(path))) groups.push(group(path));
   }
-  return 'gradients';
+  return groups;
+}
+
+/** `a`, or `a (and 3 more toward the input: b, c, d)`, listing at most five groups. */
+function describeGroups(groups: string[]): string {
+  const more = groups.slice(1, 5);
+  return `${groups[0]}${more.length ? ` (and ${groups.length - 1} more toward the input: ${more.join(', ')}${groups.length > 5 ? ', …' : ''})` : ''}`;
+}
+
+/**
+ * Which parameter groups have non-finite gradients. When every gradient is finite, the global norm overflowed
+ * float32 (Σg² > 3.4e38): that is named with the group of the largest gradient, where the blow-up is.
+ */
+function nonFiniteGradient(grads: Map<string, tf.Tensor>): string {
+  const groups = nonFiniteGroups(grads);
+  if (groups.length) return describeGroups(groups);
+  let largest = '';
+  let largestValue = -1;
+  for (const [path, g] of grads) {
+    const m = tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]);
+    if (m > largestValue) [largest, largestValue] = [path, m];
+  }
+  return `${group(largest)} (finite, but the global norm overflows: max |g| = ${largestValue.toExponential(2)})`;
 }
