@@ -80,6 +80,12 @@ describe('train refuses a hostile corpus without creating --out', () => {
     expect(existsSync(out)).toBe(false);
   }, 30_000);
 
+  it('validate reports a refusal only the model build can make, as train would', async () => {
+    const file = join(root, 'groups.json');
+    writeFileSync(file, JSON.stringify({ ...tinyRunConfig(corpus), attention: { type: 'grouped-query', groups: 3 } }));
+    refused(await cliInProcess(['validate', file]), /3 key\/value groups do not divide model\.numHeads 2/);
+  }, 30_000);
+
   it('a sequence longer than the model allows', async () => {
     const file = join(root, 'long-seq.json');
     writeFileSync(file, JSON.stringify(tinyRunConfig(corpus, { training: { seqLen: 32 } })));
