@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ContainerModule } from 'inversify';
 import { pluginBranch } from '../core/config/schema.ts';
 import { RegistryError } from '../core/errors.ts';
-import type { PluginDescriptor } from '../core/plugin.ts';
+import { PLUGIN_KINDS, type PluginDescriptor } from '../core/plugin.ts';
 import { CORE_VERSION, type Registry, createRegistry, pluginModule, satisfiesRange } from '../core/registry.ts';
 import { builtinModule } from '../plugins/index.ts';
 
@@ -248,8 +248,11 @@ function fromExports(source: string, exported: Record<string, unknown>, anyExpor
  * so a schema mistake is reported against its plugin now rather than as an anonymous failure at validation.
  */
 function checkSchema(source: string, p: PluginDescriptor): void {
+  // A schema may nest other plugins' configs as { $ref: '#/$defs/<kind>' } (moe: expert, router); the real unions
+  // exist only once every plugin is loaded, so each kind resolves to a placeholder slot config here.
+  const $defs = Object.fromEntries(PLUGIN_KINDS.map((k) => [k, { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] }]));
   try {
-    new Ajv2020({ strict: true, strictRequired: false, useDefaults: true, coerceTypes: false, discriminator: true }).compile(pluginBranch(p.name, p.schema));
+    new Ajv2020({ strict: true, strictRequired: false, useDefaults: true, coerceTypes: false, discriminator: true }).compile({ ...pluginBranch(p.name, p.schema), $defs });
   } catch (e) {
     throw new RegistryError(`${source}: ${p.kind} plugin "${p.name}" has an invalid options schema: ${(e as Error).message}`);
   }
