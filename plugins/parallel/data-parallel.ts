@@ -79,17 +79,20 @@ export class DataParallel implements ParallelStrategy {
       } finally {
         for (const g of own.grads.values()) g.dispose();
       }
-      await Promise.race([memory.arriveAsync(), firstError(replies)]);
-      memory.reduceChunk(0);
-      const done = await Promise.all(replies);
+      const done = await fromReplicas(async () => {
+        await Promise.race([memory.arriveAsync(), firstError(replies)]);
+        memory.reduceChunk(0);
+        return Promise.all(replies);
+      });
       const weights = memory.weights();
       const metrics = weightedMetrics([own.metrics, ...done.map((d) => (d.type === 'done' ? d.metrics : {}))], weights);
       const grads = new Map<string, tf.Tensor>();
       for (const [path, g] of memory.reducedGrads()) grads.set(path, tf.tensor(g.values, g.shape, 'float32'));
       return { loss: memory.loss(), targetTokens: memory.targetTokens(), grads, metrics };
     } catch (e) {
+      // The replicas may be stuck at the barrier of this step: no later step can run.
       this.broken = (e as Error).message;
-      throw e instanceof PlugformerError ? e : new PlugformerError(`data-parallel: ${(e as Error).message}`);
+      throw e;
     }
   }
 
@@ -102,6 +105,15 @@ export class DataParallel implements ParallelStrategy {
     this.channels = [];
     for (const c of channels) c.post({ type: 'close' });
     await Promise.all(channels.map((c) => c.close()));
+  }
+}
+
+/** Run `fn`, reporting a replica's death (a plain Error from its channel) as the user-facing error it is. */
+async function fromReplicas<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw e instanceof PlugformerError ? e : new PlugformerError(`data-parallel: a replica failed: ${(e as Error).message}`);
   }
 }
 
