@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { PlugformerConfig } from '../core/config/types.ts';
 import type { Tokenizer } from '../core/data/tokenizer.ts';
 import { buildModel } from '../core/model/build.ts';
@@ -20,6 +21,18 @@ export interface Session {
 
 /** Model, objective, parallel strategy and trainer for a resolved config and prepared data. */
 export function createSession(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore): Session {
+  // A plugin may refuse half-way through building (after others allocated weights): free every variable the
+  // failed build created, so a refused config leaves the engine as it found it.
+  const existing = new Set(Object.keys(tf.engine().state.registeredVariables));
+  try {
+    return assemble(config, registry, data, store);
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().state.registeredVariables)) if (!existing.has(name)) v.dispose();
+    throw e;
+  }
+}
+
+function assemble(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore): Session {
   const model = buildModel(config, registry, data.tokenizer.vocabSize);
   const ctx: BuildContext = {
     dims: model.dims,
