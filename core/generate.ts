@@ -42,14 +42,18 @@ export interface Hypothesis {
   score: number;
 }
 
-/** A model that can decode one step at a time with a KV cache (decoder-only Transformer). */
+/**
+ * A model that can decode one step at a time with a KV cache (decoder-only Transformer); its blocks' layer
+ * indices name the cache entries beam search reorders.
+ */
 interface IncrementalModel extends LanguageModel {
-  decodeStep(tokens: tf.Tensor, cache: KVCache, ctx: ForwardContext): tf.Tensor;
+  decodeStep(tokens: tf.Tensor, cache: KVCache, ctx: ForwardContext, prefixLengths?: number[]): tf.Tensor;
   readonly blocks: readonly { layer: number }[];
 }
 
 function incremental(model: LanguageModel): model is IncrementalModel {
-  return typeof (model as unknown as Partial<IncrementalModel>).decodeStep === 'function';
+  const m = model as unknown as Partial<IncrementalModel>;
+  return typeof m.decodeStep === 'function' && Array.isArray(m.blocks);
 }
 
 /**
@@ -119,20 +123,24 @@ export function reorderCache(cache: KVCache, layers: readonly number[], parents:
 }
 
 /**
- * Decoder-only rows: with a cache each call feeds only the positions not yet cached, up to maxSeqLen positions;
- * without, the last maxSeqLen tokens (a sliding window, so no length limit).
+ * Single-stack rows: with a cache each call feeds only the positions not yet cached, up to maxSeqLen positions;
+ * without, the last maxSeqLen tokens (a sliding window, so no length limit). A prefix-LM reads the prompt (what
+ * is left of it in the window) bidirectionally, as it was trained to read its prefix.
  */
-function causalRows(model: LanguageModel, ctx: ForwardContext, useCache: boolean): RowDecoder {
+function causalRows(model: LanguageModel, ctx: ForwardContext, useCache: boolean, promptLength: number): RowDecoder {
   const cached = useCache && incremental(model);
   const cache = new KVCache();
   const layers = cached ? (model as IncrementalModel).blocks.map((b) => b.layer) : [];
+  const prefix = (rows: number, dropped: number) => (model.architecture === 'prefix-lm' ? new Array<number>(rows).fill(Math.max(0, promptLength - dropped)) : undefined);
   return {
     limit: cached ? model.dims.maxSeqLen : Infinity,
     next: (rows) =>
       scoped(() => {
-        const window = rows.map((r) => (cached ? r.slice(cache.length) : r.slice(-model.dims.maxSeqLen)));
+        const dropped = cached ? 0 : Math.max(0, rows[0].length - model.dims.maxSeqLen);
+        const window = rows.map((r) => (cached ? r.slice(cache.length) : r.slice(dropped)));
         const tokens = tf.tensor2d(window, [window.length, window[0].length], 'int32');
-        return lastLogits(cached ? (model as IncrementalModel).decodeStep(tokens, cache, ctx) : model.forward({ tokens }, ctx));
+        const prefixLengths = prefix(rows.length, dropped);
+        return lastLogits(cached ? (model as IncrementalModel).decodeStep(tokens, cache, ctx, prefixLengths) : model.forward({ tokens, prefixLengths }, ctx));
       }),
     reorder: (parents) => {
       if (cached) reorderCache(cache, layers, parents);
@@ -176,12 +184,13 @@ function openRows(model: LanguageModel, prompt: readonly number[], rowCount: num
       throw new PlugformerError('an encoder–decoder model needs decoderStartId: the id its decoder was trained to start from (<bos> for plugformer objectives)');
     return { start: [o.decoderStartId], rows: seq2seqRows(model, prompt, rowCount, ctx, o.useCache ?? true) };
   }
-  return { start: [...prompt], rows: causalRows(model, ctx, o.useCache ?? true) };
+  return { start: [...prompt], rows: causalRows(model, ctx, o.useCache ?? true, prompt.length) };
 }
 
 /**
- * Autoregressive sampling (greedy at temperature 0). A decoder-only model continues `prompt`; an encoder–decoder
- * model reads `prompt` into its encoder and decodes from `decoderStartId`. With a KV cache each step feeds one
+ * Autoregressive sampling (greedy at temperature 0). A decoder-only model continues `prompt`; a prefix-LM
+ * continues it reading it as its bidirectional prefix; an encoder–decoder model reads `prompt` into its encoder
+ * and decodes from `decoderStartId`. With a KV cache each step feeds one
  * token; without, each step recomputes the sequence (decoder-only: its last maxSeqLen tokens). Both give the
  * same logits. Returns the generated ids (the stop id included when produced).
  */

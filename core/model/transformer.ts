@@ -167,9 +167,12 @@ export class Transformer extends Module implements LanguageModel {
     return this.logits(this.hidden(inputs, ctx));
   }
 
-  /** Logits of the next position only, advancing `cache` — one step of incremental decoding. */
-  decodeStep(tokens: tf.Tensor, cache: KVCache, ctx: ForwardContext): tf.Tensor {
-    const logits = this.forward({ tokens }, { ...ctx, cache });
+  /**
+   * Logits of `tokens`, the positions after those in `cache`, advancing it — one step of incremental decoding.
+   * A prefix-LM passes its prompt's length as `prefixLengths`, so the prompt is read bidirectionally.
+   */
+  decodeStep(tokens: tf.Tensor, cache: KVCache, ctx: ForwardContext, prefixLengths?: number[]): tf.Tensor {
+    const logits = this.forward({ tokens, prefixLengths }, { ...ctx, cache });
     cache.advance(tokens.shape[1]!);
     return logits;
   }

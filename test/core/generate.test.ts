@@ -17,10 +17,10 @@ import { builtinModule } from '../../plugins/index.ts';
 const registry = createRegistry(builtinModule());
 const validator = new ConfigValidator(registry);
 
-function model(architecture: 'decoder-only' | 'encoder-decoder', vocab: number, positional: object = { type: 'learned' }): LanguageModel {
+function model(architecture: 'decoder-only' | 'prefix-lm' | 'encoder-decoder', vocab: number, positional: object = { type: 'learned' }): LanguageModel {
   const config = validator.resolve({
     architecture,
-    objective: { type: architecture === 'decoder-only' ? 'causal-lm' : 'span-corruption' },
+    objective: { type: architecture === 'encoder-decoder' ? 'span-corruption' : 'causal-lm' },
     positional,
     model: { dModel: 8, numLayers: 2, numHeads: 2, dFF: 16, maxSeqLen: 12, dropout: 0, initStd: 0.5 },
     training: { seqLen: 8 },
@@ -73,6 +73,22 @@ describe('decoder-only generation (unchanged behaviour)', () => {
     const greedy = generate(gpt, [3, 1, 4], { maxTokens: 5, temperature: 0 });
     const [best] = beamSearch(gpt, [3, 1, 4], { beams: 1, maxTokens: 5 });
     expect(best.tokens).toEqual(greedy);
+  });
+});
+
+describe('prefix-LM generation', () => {
+  it('reads the prompt as the bidirectional prefix: each token is the arg-max of a full pass with prefixLengths = prompt length', () => {
+    const lm = model('prefix-lm', 30);
+    const prompt = [3, 1, 4, 1];
+    const out = generate(lm, prompt, { maxTokens: 5, temperature: 0 });
+    expect(generate(lm, prompt, { maxTokens: 5, temperature: 0, useCache: false })).toEqual(out);
+    const seq = [...prompt];
+    for (const tok of out) {
+      expect(tok).toBe(argmaxLast(tf.tidy(() => lm.forward({ tokens: row(seq), prefixLengths: [prompt.length] }, ctx()))));
+      seq.push(tok);
+    }
+    expect(beamSearch(lm, prompt, { beams: 1, maxTokens: 5 })[0].tokens).toEqual(out);
+    lm.dispose();
   });
 });
 
