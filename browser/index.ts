@@ -55,6 +55,7 @@ export { BUILTIN_PLUGINS, builtinModule } from '../plugins/index.ts';
 export type * from '../core/slots/index.ts';
 export { newForwardContext } from '../core/slots/context.ts';
 export { assertConformance, runConformance, type CheckResult, type ConformanceReport, type ConformanceOptions } from '../core/conformance/kit.ts';
+export type { HostServices } from '../core/conformance/harness.ts';
 
 // Building blocks plugins are made of.
 export { Linear, type LinearOptions } from '../core/nn/linear.ts';

@@ -6,7 +6,7 @@ import { decodeSafetensors, safetensorsToTensors, tensorsToSafetensors } from '.
 import { Rng } from '../rng.ts';
 import { scoped } from '../scope.ts';
 import type { ModelDims } from '../slots/context.ts';
-import { type Harness, type HarnessInstance, KIT_DIMS, harnessFor } from './harness.ts';
+import { type Harness, type HarnessInstance, type HostServices, KIT_DIMS, harnessFor } from './harness.ts';
 import { pluginConfig } from './plugin-config.ts';
 
 export interface CheckResult {
@@ -35,6 +35,8 @@ export interface ConformanceOptions {
   rtol?: number;
   /** Entries probed per parameter tensor in the finite-difference check. */
   probes?: number;
+  /** Host services the plugin's create() expects beyond the build context, e.g. `loadModel` for a teacher. */
+  host?: HostServices;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface ConformanceOptions {
  */
 export function runConformance(plugin: PluginDescriptor, options: ConformanceOptions): ConformanceReport {
   const config = pluginConfig(plugin, options.config, options.registry);
-  const harness = harnessFor(plugin, config, options.registry, options.dims ?? KIT_DIMS);
+  const harness = harnessFor(plugin, config, options.registry, options.dims ?? KIT_DIMS, options.host);
   const checks: CheckResult[] = [];
   const a = harness.build(11);
   const b = harness.build(29);
@@ -121,7 +123,7 @@ function checkGradients(h: Harness, inst: HarnessInstance): CheckResult {
 }
 
 function checkFiniteDifferences(h: Harness, inst: HarnessInstance, o: ConformanceOptions): CheckResult {
-  const eps = o.eps ?? 1e-2;
+  const eps = o.eps ?? h.fdEps ?? 1e-2;
   const atol = o.atol ?? 2e-3;
   const rtol = o.rtol ?? 3e-2;
   const probes = o.probes ?? 3;

@@ -53,6 +53,12 @@ export interface InverseSqrtSchedule {
 /** Any learning-rate schedule, discriminated by `type`. */
 export type ScheduleConfig = ConstantSchedule | CosineSchedule | LinearSchedule | InverseSqrtSchedule;
 
+/** Decaying schedules need their end; a plugformer config fills it from training.steps, a bare schedule must name it. */
+function requireTotalSteps(config: CosineSchedule | LinearSchedule): void {
+  if (!Number.isInteger(config.totalSteps) || config.totalSteps < 1)
+    throw new RangeError(`learningRate: a ${config.type} schedule needs totalSteps (an integer ≥ 1), got ${config.totalSteps}`);
+}
+
 /** The learning rate of update number `step` (0-based; see the module comment). Past `totalSteps` the rate stays at its final value. */
 export function learningRate(config: ScheduleConfig, step: number): number {
   if (!Number.isInteger(step) || step < 0) throw new RangeError(`learningRate: step must be an integer ≥ 0, got ${step}`);
@@ -64,6 +70,7 @@ export function learningRate(config: ScheduleConfig, step: number): number {
       const minLr = config.minLr ?? SCHEDULE_DEFAULTS.minLr;
       const warmup = config.warmupSteps ?? SCHEDULE_DEFAULTS.warmupSteps;
       if (step < warmup) return (lr * step) / warmup;
+      requireTotalSteps(config);
       const progress = Math.min(1, (step - warmup) / Math.max(1, config.totalSteps - warmup));
       return minLr + (lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
     }
@@ -71,6 +78,7 @@ export function learningRate(config: ScheduleConfig, step: number): number {
       const lr = config.lr ?? SCHEDULE_DEFAULTS.lr;
       const warmup = config.warmupSteps ?? SCHEDULE_DEFAULTS.warmupSteps;
       if (step < warmup) return (lr * step) / warmup;
+      requireTotalSteps(config);
       return (lr * Math.max(0, config.totalSteps - step)) / Math.max(1, config.totalSteps - warmup);
     }
     case 'inverse-sqrt': {

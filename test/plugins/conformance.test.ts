@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { assertConformance } from '../../core/conformance/kit.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigValidator } from '../../core/config/validate.ts';
+import { type ConformanceOptions, assertConformance } from '../../core/conformance/kit.ts';
+import { buildModel } from '../../core/model/build.ts';
+import type { LanguageModel } from '../../core/model/language-model.ts';
 import { createRegistry } from '../../core/registry.ts';
 import { BUILTIN_PLUGINS, builtinModule } from '../../plugins/index.ts';
 import fixture, { scaledIdentity } from '../fixtures/double-ffn-plugin.ts';
@@ -19,17 +22,39 @@ const EXTRA_CONFIGS: Record<string, Record<string, unknown>[]> = {
  * Kit options per plugin. Product-key memory reads a top-k selection of slots: a central difference whose step moves
  * a score across the selection boundary measures a jump, not a slope, so it needs a smaller step.
  */
-const KIT_OPTIONS: Record<string, { eps?: number }> = { 'ffn/product-key': { eps: 1e-3 } };
+const KIT_OPTIONS: Record<string, Partial<ConformanceOptions>> = {
+  'ffn/product-key': { eps: 1e-3 },
+  // Distillation asks its host for the teacher: here a second tiny model of the student's vocabulary.
+  'objective/distillation': { host: (ctx) => ({ loadModel: () => teacherFor(ctx.dims.vocabSize) }) },
+};
+
+/** Required options a plugin has no default for. */
+const BASE_CONFIGS: Record<string, Record<string, unknown>> = { 'objective/distillation': { teacher: 'kit-teacher' } };
+
+const teachers: LanguageModel[] = [];
+function teacherFor(vocabSize: number): LanguageModel {
+  const config = new ConfigValidator(registry).resolve({
+    objective: { type: 'causal-lm' },
+    model: { dModel: 8, numLayers: 1, numHeads: 2, dFF: 16, maxSeqLen: 16, dropout: 0, initStd: 0.3 },
+    training: { seqLen: 8 },
+  });
+  const teacher = buildModel(config, registry, vocabSize, 101);
+  teachers.push(teacher);
+  return teacher;
+}
 
 const registry = createRegistry(builtinModule(), fixture);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
+afterAll(() => {
+  for (const t of teachers) t.dispose();
+});
 
 describe('conformance kit on every built-in plugin', () => {
   const cases = BUILTIN_PLUGINS.filter((p) => p.kind !== 'parallel' && p.kind !== 'finetune').flatMap((p) =>
-    [{}, ...(EXTRA_CONFIGS[`${p.kind}/${p.name}`] ?? [])].map((config) => ({ plugin: p, config })),
+    [{}, ...(EXTRA_CONFIGS[`${p.kind}/${p.name}`] ?? [])].map((config) => ({ plugin: p, config: { ...BASE_CONFIGS[`${p.kind}/${p.name}`], ...config } })),
   );
   it.each(cases.map((c) => [`${c.plugin.kind}/${c.plugin.name} ${JSON.stringify(c.config)}`, c]))('%s', (_label, { plugin, config }) => {
     const report = assertConformance(plugin, { registry, config, ...KIT_OPTIONS[`${plugin.kind}/${plugin.name}`] });

@@ -45,6 +45,13 @@ describe('learningRate', () => {
     expect(() => learningRate({ type: 'inverse-sqrt', lr: 3, warmupSteps: 0 }, 1)).toThrow(/warmupSteps ≥ 1/);
   });
 
+  it('a decaying schedule without totalSteps is refused when used (a config fills it from training.steps)', () => {
+    expect(() => learningRate({ type: 'cosine', lr: 1 } as never, 5)).toThrow(/cosine schedule needs totalSteps/);
+    expect(() => learningRate({ type: 'linear', lr: 1 } as never, 5)).toThrow(/linear schedule needs totalSteps/);
+    // Warmup does not need the end yet.
+    expect(learningRate({ type: 'linear', lr: 1, warmupSteps: 10 } as never, 5)).toBe(0.5);
+  });
+
   it('rejects a negative or fractional step', () => {
     expect(() => learningRate({ type: 'constant', lr: 1 }, -1)).toThrow(RangeError);
     expect(() => learningRate({ type: 'constant', lr: 1 }, 1.5)).toThrow(RangeError);
@@ -65,7 +72,6 @@ describe('scheduleSchema', () => {
   });
 
   it.each<[object, string]>([
-    [{ type: 'cosine', lr: 1 }, 'missing totalSteps'],
     [{ type: 'constant', lr: 1, warmup: 3 }, 'an unknown property'],
     [{ type: 'step', lr: 1 }, 'an unknown type'],
     [{ type: 'linear', totalSteps: '10' }, 'a string where a number belongs'],
