@@ -104,18 +104,20 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         collectStats: step % this.o.config.training.logEvery === 0,
       });
       let targetTokens = 0;
-      const metricTensors: Record<string, tf.Scalar> = {};
+      // Every metric tensor is kept in a list, not a map by name: MoE layers each add an aux loss of the same name
+      // ("load_balance"), and a map would drop all but the last — leaking the others, a few tensors every step.
+      const metricTensors: [string, tf.Scalar][] = [];
       const vars = this.params.map((p) => p.variable);
       const { value, grads } = tf.variableGrads(() => {
         const out = this.o.objective.loss(this.o.model, tensors, batch.extras ?? {}, ctx);
         targetTokens = out.targetTokens;
-        Object.assign(metricTensors, out.metrics ?? {});
+        metricTensors.push(...Object.entries(out.metrics ?? {}));
         let total: tf.Scalar = out.loss;
         for (const aux of ctx.auxLosses) {
-          metricTensors[aux.name] = tf.keep(aux.value);
+          metricTensors.push([aux.name, tf.keep(aux.value)]);
           total = tf.add(total, aux.value);
         }
-        metricTensors.objective_loss = tf.keep(out.loss);
+        metricTensors.push(['objective_loss', tf.keep(out.loss)]);
         return total;
       }, vars);
       const byPath = new Map<string, tf.Tensor>();
@@ -124,9 +126,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         if (g) byPath.set(p.path, tf.keep(g));
       }
       const loss = value.dataSync()[0];
-      const metrics = Object.fromEntries(Object.entries(metricTensors).map(([k, v]) => [k, v.dataSync()[0]]));
+      // An aux loss reported by several layers is logged as their sum, the amount it adds to the loss.
+      const metrics: Record<string, number> = {};
+      for (const [name, t] of metricTensors) metrics[name] = (metrics[name] ?? 0) + t.dataSync()[0];
       // Kept so they outlive the gradient tape; this scope's end would not free them.
-      for (const v of Object.values(metricTensors)) v.dispose();
+      for (const [, t] of metricTensors) t.dispose();
       for (const s of ctx.stats) if (s.kind === 'router') this.emit('router', { step, layer: s.layer, values: s.values });
       return { loss, targetTokens, grads: byPath, metrics };
     });
