@@ -25,6 +25,12 @@ export interface ProjectionOptions {
   recurrent?: boolean;
 }
 
+/** Prefix-tuning's trainable keys and values for one layer: [G, P, dh] each (G key/value groups, P positions). */
+export interface KeyValuePrefix {
+  keys: tf.Tensor;
+  values: tf.Tensor;
+}
+
 /** What a projected attention's kernel receives: per-head tensors and where they sit. */
 export interface HeadsInput {
   /** [B, H, Tq, dh], rotated by the positional encoding where it rotates; absent without query projection. */
@@ -58,6 +64,13 @@ export abstract class ProjectedAttention extends Module implements Attention {
   readonly k?: Linear;
   readonly v: Linear;
   readonly o: Linear;
+  /**
+   * Prefix-tuning hook (Li & Liang 2021), set by a finetune method: per layer, keys and values every query of
+   * self-attention sees besides the sequence's own, as P virtual positions just before the first key — the way
+   * cached past keys are seen, so masks and positional biases treat them as the P preceding positions. Absent,
+   * or returning undefined, leaves attention unchanged. Cross-attention never reads it.
+   */
+  prefix?: (layer: number) => KeyValuePrefix | undefined;
   protected readonly heads: number;
   protected readonly groups: number;
   protected readonly headDim: number;
@@ -100,7 +113,8 @@ export abstract class ProjectedAttention extends Module implements Attention {
     const cacheKey = `${cross ? 'cross' : 'self'}.${layer}`;
     let q = this.q ? splitHeads(this.q.forward(x), this.heads) : undefined;
     if (q && pos?.rotate) q = pos.rotate(q, qStart);
-    const { k, v, kStart } = this.keysAndValues(src, cross, qStart, qLen, pos, cache, cacheKey);
+    const own = this.keysAndValues(src, cross, qStart, qLen, pos, cache, cacheKey);
+    const { k, v, kStart } = this.withPrefix(own, cross ? undefined : this.prefix?.(layer), x.shape[0]!);
     const r = this.heads / this.groups;
     const window: LogitWindow = { layer, heads: this.heads, qStart, qLen, kStart, kLen: v.shape[2]!, causal: !cross && isCausal(mask) };
     const out = this.attendHeads({ q, k: k && repeatHeads(k, r), v: repeatHeads(v, r), x, window, mask, positional: pos, cross, cache, cacheKey, ctx });
@@ -128,6 +142,15 @@ export abstract class ProjectedAttention extends Module implements Attention {
     const keep = this.cacheWindow === undefined ? total : Math.min(total, this.cacheWindow);
     cache.setState(key, keep === total ? full : full.map((t) => tf.slice(t, [0, 0, total - keep, 0], [-1, -1, keep, -1])));
     return { ...unpack(full), kStart: qStart + qLen - total };
+  }
+
+  /** Keys and values with the prefix-tuning prefix (see `prefix`) in front, tiled over the batch. */
+  private withPrefix(kv: { k?: tf.Tensor; v: tf.Tensor; kStart: number }, prefix: KeyValuePrefix | undefined, batch: number) {
+    if (!prefix) return kv;
+    if (!kv.k || this.recurrent)
+      throw new CapabilityError('prefix-tuning prepends keys and values, which needs attention that attends over explicit keys (multi-head, grouped-query, local, sparse); this attention summarises or synthesises them');
+    const tile = (t: tf.Tensor) => tf.tile(tf.expandDims(t, 0), [batch, 1, 1, 1]);
+    return { k: tf.concat([tile(prefix.keys), kv.k], 2), v: tf.concat([tile(prefix.values), kv.v], 2), kStart: kv.kStart - prefix.keys.shape[1]! };
   }
 
   /** The kernel: per-head attention output [B, H, Tq, dh]. */
