@@ -73,10 +73,35 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const t = o.config.training;
     const window = objectiveWindow(o.objective, o.config);
     this.sampler = new SequenceSampler(o.train, { seqLen: window - 1, batchSize: t.batchSize, seed: t.seed });
+    this.probe(window);
     this.params = o.model.trainableParameters();
     const shapes = new Map(this.params.map((p) => [p.path, p.variable.rank]));
     this.optimizer = createOptimizer(t.optimizer as unknown as OptimizerConfig, { decayFilter: (path) => decayed(path, shapes.get(path) ?? 1) });
     this.state = { step: 0, sampler: this.sampler.getState(), elapsedMs: 0, tokensSeen: 0 };
+  }
+
+  /**
+   * One batch from the start of the stream through the objective's loss, without gradients, thrown away: refusals
+   * only a real batch can provoke (too few sentinel tokens, a target longer than the model's window, a batch too
+   * small to pair sentences) come from the constructor, before a run writes anything or takes a step.
+   */
+  private probe(window: number): void {
+    const { batchSize, seed } = this.o.config.training;
+    if (Math.floor((this.o.train.length - 1) / (window - 1)) < batchSize) return; // the sampler's own check speaks
+    const model = this.o.model;
+    const wasTraining = model.training;
+    model.eval();
+    try {
+      for (const windows of evalWindows(this.o.train, window - 1, batchSize, 1)) {
+        const rng = new Rng(seed);
+        const batch = this.o.objective.makeBatch(windows, batchSize, this.o.tokenizer, rng);
+        scoped(() => {
+          this.o.objective.loss(model, toTensors(batch), batch.extras ?? {}, newForwardContext(rng));
+        });
+      }
+    } finally {
+      model.train(wasTraining);
+    }
   }
 
   /** Ask the loop to end after the step in progress. */

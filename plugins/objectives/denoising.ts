@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { ConfigError, DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
 import { definePlugin } from '../../core/plugin.ts';
@@ -71,7 +71,7 @@ export class DenoisingObjective extends Module implements Objective {
    */
   windowLength(seqLen: number): number {
     const n = singleStack(this.architecture) ? Math.floor((seqLen - 1) / 2) : seqLen - 1;
-    if (n < 2) throw new DataError(`denoising needs a longer training.seqLen than ${seqLen}`);
+    if (n < 2) throw new ConfigError([{ path: '/training/seqLen', message: `denoising needs a longer window than ${seqLen} tokens` }]);
     return n;
   }
 

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
 import { crossEntropy } from '../../core/nn/losses.ts';
@@ -28,7 +28,7 @@ export class MlmObjective extends Module implements Objective {
   }
 
   windowLength(seqLen: number): number {
-    if (seqLen < 3) throw new DataError(`mlm needs training.seqLen ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}`);
+    if (seqLen < 3) throw new ConfigError([{ path: '/training/seqLen', message: `mlm needs ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}` }]);
     return seqLen - 2;
   }
 

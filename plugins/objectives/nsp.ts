@@ -1,4 +1,4 @@
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { Rng } from '../../core/rng.ts';
 import { type SegmentPair, SENTENCE_PAIR_SCHEMA, type SentencePairConfig, SentencePairObjective } from './common/sentence-pairs.ts';
@@ -8,7 +8,7 @@ import { type SegmentPair, SENTENCE_PAIR_SCHEMA, type SentencePairConfig, Senten
  * get, in its place, as many consecutive tokens taken at random from another row's window (label 0, NotNext).
  */
 export function nextSentencePairs(halves: readonly { a: number[]; b: number[] }[], rng: Rng): SegmentPair[] {
-  if (halves.length < 2) throw new DataError('nsp draws its NotNext segments from other rows of the batch; use training.batchSize ≥ 2');
+  if (halves.length < 2) throw new ConfigError([{ path: '/training/batchSize', message: 'nsp draws its NotNext segments from other rows of the batch; it needs ≥ 2' }]);
   return halves.map(({ a, b }, row) => {
     if (rng.next() < 0.5) return { a, b, label: 1 };
     const other = (row + 1 + rng.int(halves.length - 1)) % halves.length;

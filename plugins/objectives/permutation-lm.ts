@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Mask } from '../../core/attention/mask.ts';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { CapabilityError, DataError } from '../../core/errors.ts';
+import { CapabilityError, ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Transformer } from '../../core/model/transformer.ts';
 import { Module } from '../../core/module.ts';
@@ -55,7 +55,7 @@ export class PermutationLmObjective extends Module implements Objective {
   }
 
   windowLength(seqLen: number): number {
-    if (seqLen < 2) throw new DataError(`permutation-lm needs training.seqLen ≥ 2, got ${seqLen}`);
+    if (seqLen < 2) throw new ConfigError([{ path: '/training/seqLen', message: `permutation-lm needs ≥ 2, got ${seqLen}` }]);
     return seqLen;
   }
 

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
 import { definePlugin } from '../../core/plugin.ts';
@@ -35,7 +35,7 @@ export class PrefixLmObjective extends Module implements Objective {
 
   /** One token more than the model reads, as in causal-lm: a one-stack model predicts every token after the first. */
   windowLength(seqLen: number): number {
-    if (seqLen < 2) throw new DataError(`prefix-lm needs training.seqLen ≥ 2 (a prefix and a continuation), got ${seqLen}`);
+    if (seqLen < 2) throw new ConfigError([{ path: '/training/seqLen', message: `prefix-lm needs ≥ 2 (a prefix and a continuation), got ${seqLen}` }]);
     return seqLen + 1;
   }
 

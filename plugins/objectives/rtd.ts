@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigValidator } from '../../core/config/validate.ts';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { buildModel } from '../../core/model/build.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
@@ -86,7 +86,7 @@ export class RtdObjective extends Module implements Objective {
   }
 
   windowLength(seqLen: number): number {
-    if (seqLen < 3) throw new DataError(`rtd needs training.seqLen ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}`);
+    if (seqLen < 3) throw new ConfigError([{ path: '/training/seqLen', message: `rtd needs ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}` }]);
     return seqLen - 2;
   }
 

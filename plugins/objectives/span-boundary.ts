@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
 import { ACTIVATIONS } from '../../core/nn/activations.ts';
@@ -116,7 +116,7 @@ export class SpanBoundaryObjective extends Module implements Objective {
   }
 
   windowLength(seqLen: number): number {
-    if (seqLen < 3) throw new DataError(`span-boundary needs training.seqLen ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}`);
+    if (seqLen < 3) throw new ConfigError([{ path: '/training/seqLen', message: `span-boundary needs ≥ 3 (<cls>, at least one token, <sep>), got ${seqLen}` }]);
     return seqLen - 2;
   }
 

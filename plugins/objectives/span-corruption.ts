@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { sentinelToken } from '../../core/data/byte-tokenizer.ts';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { DataError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
 import { definePlugin } from '../../core/plugin.ts';
@@ -51,7 +51,7 @@ export class SpanCorruptionObjective extends Module implements Objective {
     const rows = rowsOf(windows, batchSize);
     const spans = spanCounts(rows[0].length, this.o.noiseDensity, this.o.meanSpanLength).noiseSpans;
     if (!tokenizer.hasToken(sentinelToken(spans - 1)))
-      throw new DataError(`span-corruption of ${rows[0].length}-token windows needs ${spans} sentinel tokens (<extra_id_0>…<extra_id_${spans - 1}>); set "tokenizer": {"sentinels": ${Math.max(spans, 100)}} (T5 uses 100)`);
+      throw new ConfigError([{ path: '/tokenizer/sentinels', message: `span-corruption of ${rows[0].length}-token windows needs ${spans} sentinel tokens (<extra_id_0>…<extra_id_${spans - 1}>); set "tokenizer": {"sentinels": ${Math.max(spans, 100)}} (T5 uses 100)` }]);
     const sentinels = Array.from({ length: spans }, (_, k) => vocab.id(sentinelToken(k)));
     const eos = vocab.id('<eos>');
     return pairBatch(

@@ -4,7 +4,7 @@
  * (and mtime-for-mtime) unchanged. The full matrix calls the CLI's `main()` in this process (the code
  * bin/plugformer.js runs, without a Node start-up per case); a sample goes through the binary in child processes.
  *
- * Not covered: a label never seen in training belongs to fine-tuning, which does not exist yet.
+ * A fine-tuning label never seen in training is covered by test/node/finetune (finetune-cli, jsonl-task).
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +84,17 @@ describe('train refuses a hostile corpus without creating --out', () => {
     const file = join(root, 'groups.json');
     writeFileSync(file, JSON.stringify({ ...tinyRunConfig(corpus), attention: { type: 'grouped-query', groups: 3 } }));
     refused(await cliInProcess(['validate', file]), /3 key\/value groups do not divide model\.numHeads 2/);
+  }, 30_000);
+
+  it('span corruption without sentinel tokens: validate and train both refuse it, train before writing', async () => {
+    const file = join(root, 't5-no-sentinels.json');
+    const config = { ...tinyRunConfig(corpus), architecture: 'encoder-decoder', objective: { type: 'span-corruption' }, tokenizer: { type: 'byte' } };
+    writeFileSync(file, JSON.stringify(config));
+    const pattern = /\/tokenizer\/sentinels: span-corruption of \d+-token windows needs \d+ sentinel tokens/;
+    refused(await cliInProcess(['validate', file]), pattern);
+    const out = join(root, 'out-t5-no-sentinels');
+    refused(await cliInProcess(['train', file, '--out', out]), pattern);
+    expect(existsSync(out), 'nothing written').toBe(false);
   }, 30_000);
 
   it('a sequence longer than the model allows', async () => {

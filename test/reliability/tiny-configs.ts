@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { PlugformerConfig } from '../../core/config/types.ts';
 import { ConfigValidator } from '../../core/config/validate.ts';
 import { ByteTokenizer } from '../../core/data/byte-tokenizer.ts';
-import { CapabilityError, ConfigError } from '../../core/errors.ts';
+import { PlugformerError } from '../../core/errors.ts';
 import { createRegistry } from '../../core/registry.ts';
 import type { PreparedData } from '../../node/data.ts';
 import { createSession } from '../../node/session.ts';
@@ -76,13 +76,14 @@ export type StepOutcome =
   | { kind: 'refused'; stage: 'validation' | 'build' | 'setup'; reason: string; leakedTensors: number }
   | { kind: 'stepped'; loss: number; gradNorm: number; valLoss: number; nonFiniteWeights: string[]; leakedTensors: number };
 
+/** A refusal is a typed user error (exit code 2 from the CLI); anything else is a bug. */
 function refusal(stage: 'validation' | 'build' | 'setup', e: unknown): StepOutcome {
-  if (!(e instanceof ConfigError || e instanceof CapabilityError)) throw e;
+  if (!(e instanceof PlugformerError)) throw e;
   return { kind: 'refused', stage, reason: e.message.split('\n')[0], leakedTensors: 0 };
 }
 
 /**
- * Resolve, build and train one step. A ConfigError/CapabilityError from validation, model build, or the
+ * Resolve, build and train one step. A typed user error (ConfigError, CapabilityError, DataError…) from validation, model build, or the
  * parallel strategy's setup (before any step) is a refusal up front; anything else is rethrown.
  */
 export async function trainOneStep(raw: unknown): Promise<StepOutcome> {

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigValidator } from '../../../core/config/validate.ts';
 import { ByteTokenizer } from '../../../core/data/byte-tokenizer.ts';
-import { DataError } from '../../../core/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { buildModel } from '../../../core/model/build.ts';
 import type { PlugformerConfig } from '../../../core/config/types.ts';
 import type { BuildContext } from '../../../core/plugin.ts';
@@ -58,7 +58,7 @@ describe('nsp pairs', () => {
   });
 
   it('need a second row to draw NotNext segments from', () => {
-    expect(() => nextSentencePairs(halves(1), new Rng(0))).toThrow(DataError);
+    expect(() => nextSentencePairs(halves(1), new Rng(0))).toThrow(ConfigError);
   });
 });
 

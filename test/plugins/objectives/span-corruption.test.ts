@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteTokenizer } from '../../../core/data/byte-tokenizer.ts';
-import { DataError } from '../../../core/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { Rng } from '../../../core/rng.ts';
 import { corruptedLengths, randomSegmentation, randomSpansNoiseMask, spanCounts } from '../../../plugins/objectives/common/t5-spans.ts';
 import { SpanCorruptionObjective, corruptSpans } from '../../../plugins/objectives/span-corruption.ts';
@@ -149,7 +149,7 @@ describe('span-corruption objective', () => {
 
   it('asks for sentinel tokens when the tokenizer has too few', () => {
     const o = new SpanCorruptionObjective({ noiseDensity: 0.15, meanSpanLength: 3 }, 'encoder-decoder');
-    expect(() => o.makeBatch(new Int32Array(40).fill(97), 1, new ByteTokenizer(), new Rng(0))).toThrow(DataError);
+    expect(() => o.makeBatch(new Int32Array(40).fill(97), 1, new ByteTokenizer(), new Rng(0))).toThrow(ConfigError);
     expect(() => o.makeBatch(new Int32Array(40).fill(97), 1, new ByteTokenizer(), new Rng(0))).toThrow(/"sentinels": 100/);
   });
 });
