@@ -69,7 +69,16 @@ export async function generateCommand(args: string[]): Promise<number> {
   if (prompt.length > limit) throw new PlugformerError(`--prompt is ${prompt.length} tokens, longer than the ${limit} this model allows (model.maxSeqLen); shorten it`);
   if (prompt.length + sampling.maxTokens > limit)
     process.stderr.write(`note: the model's context is ${limit} tokens (model.maxSeqLen); generation may stop early once the ${prompt.length}-token prompt and its continuation fill it\n`);
-  const ids = generate(model, prompt, { ...sampling, stopId: tokenizer.hasToken('<eos>') ? tokenizer.tokenId('<eos>') : undefined });
+  const stopId = tokenizer.hasToken('<eos>') ? tokenizer.tokenId('<eos>') : undefined;
+  if (config.architecture === 'encoder-decoder') {
+    // The encoder reads the prompt; the decoder starts from <bos>, as every plugformer seq2seq objective trains it.
+    // Its output is a new text, not a continuation, and special tokens stay visible (T5's sentinels say which
+    // span each piece fills).
+    const ids = generate(model, prompt, { ...sampling, stopId, decoderStartId: tokenizer.tokenId('<bos>') });
+    process.stdout.write(`${tokenizer.decode(ids.filter((id) => id !== stopId))}\n`);
+    return 0;
+  }
+  const ids = generate(model, prompt, { ...sampling, stopId });
   process.stdout.write(`${values.prompt}${tokenizer.decode(ids, { skipSpecial: true })}\n`);
   return 0;
 }

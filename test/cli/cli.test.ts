@@ -105,6 +105,20 @@ describe('plugformer CLI', () => {
     expect(g.out.length).toBeGreaterThan(5);
   });
 
+  it('train then generate an encoder–decoder (T5 span corruption): the decoder starts from <bos>', () => {
+    const dir = scratch();
+    const config = JSON.parse(readFileSync('examples/t5-tiny.json', 'utf8'));
+    config.model = { ...config.model, dModel: 32, numLayers: 1, numHeads: 2, dFF: 64 };
+    config.training = { ...config.training, batchSize: 4, seqLen: 32, evalEvery: 5, evalBatches: 1, checkpointEvery: 5 };
+    writeFileSync(join(dir, 't5.json'), JSON.stringify(config));
+    const run = join(dir, 'run');
+    expect(cli('train', join(dir, 't5.json'), '--steps', '5', '--out', run).code).toBe(0);
+    const g = cli('generate', run, '--prompt', 'The jury said', '--tokens', '8', '--temperature', '0');
+    expect(g.err).not.toMatch(/decoderStartId/);
+    expect(g.code).toBe(0);
+    expect(g.out.trim().length).toBeGreaterThan(0);
+  });
+
   it('train --data uses a user JSONL corpus instead of Brown', () => {
     const dir = scratch();
     const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: `Document ${i}: the quick brown fox jumps over the lazy dog. `.repeat(4) }));
