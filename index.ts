@@ -40,3 +40,10 @@ export type { CompareEvents, RunStartEvent, RunDoneEvent, ProgressEvent } from '
 export { GRID_SCHEMA, validateGrid, type GridSpec, type VariantSpec, type Budget, type MatchSpec, type Patch } from './core/compare/grid.ts';
 export type { RunResult } from './core/compare/results.ts';
 export type { ComparisonTable, VariantRow } from './core/compare/table.ts';
+
+// Fine-tuning a pretrained run on a downstream task (what `plugformer finetune` does), and the tasks it knows.
+export { finetuneRun, finetunePaths, type FinetuneRunOptions, type FinetuneRunResult } from './node/finetune/finetune-run.ts';
+export { loadTask, BROWN_TASKS, type TaskData } from './node/finetune/tasks.ts';
+export { brownGenreTask, brownPosTask } from './node/finetune/brown-tasks.ts';
+export { readJsonlTask, type JsonlTask } from './node/finetune/jsonl-task.ts';
+export { loadPretrained, type PretrainedRun } from './node/finetune/pretrained.ts';

@@ -97,3 +97,16 @@ export { learningRate, type ScheduleConfig } from '../core/train/schedules.ts';
 export { generate, beamSearch, sampleFromLogits, type SamplingOptions, type BeamOptions, type Hypothesis } from '../core/generate.ts';
 export { encodeSafetensors, decodeSafetensors, tensorsToSafetensors, safetensorsToTensors } from '../core/io/safetensors.ts';
 export { registerWasmFixes } from '../core/kernels/wasm-fixes.ts';
+
+// Fine-tuning: task heads, the loop, and what a method trains.
+export { Finetuner, type FinetuneTask, type FinetunerOptions, type FinetuneResult } from '../core/finetune/finetuner.ts';
+export type * from '../core/finetune/events.ts';
+export type { LabelledText, TaggedTokens, ScoredText, TaskSplits } from '../core/finetune/examples.ts';
+export { TaskHead, type HeadContext } from '../core/finetune/heads/task-head.ts';
+export { SequenceClassificationHead, type SequenceClassificationOptions } from '../core/finetune/heads/sequence-classification.ts';
+export { TokenClassificationHead, type TokenClassificationOptions } from '../core/finetune/heads/token-classification.ts';
+export { RegressionHead } from '../core/finetune/heads/regression.ts';
+export { TextToTextHead } from '../core/finetune/heads/text-to-text.ts';
+export { parameterReport, type ParameterReport } from '../core/finetune/parameter-report.ts';
+export { accuracy, macroF1, taggingAccuracy, regressionMetrics } from '../core/finetune/metrics.ts';
+export { graft } from '../core/finetune/graft.ts';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
+import { composeSchema } from '../../core/config/schema.ts';
 import { createRegistry } from '../../core/registry.ts';
 import { builtinModule } from '../../plugins/index.ts';
 import { configReference } from '../../docs/tools/config-reference.ts';
@@ -16,6 +17,14 @@ const anchors = (markdown: string) =>
 describe('docs', () => {
   it('config-reference.md is generated from the current schema and plugins (run `npm run docs` when this fails)', () => {
     expect(read('docs/config-reference.md')).toBe(configReference(createRegistry(builtinModule())));
+  });
+
+  it('examples/config.schema.json, the $schema of every example config, is the composed schema (run `npm run docs`)', () => {
+    expect(JSON.parse(read('examples/config.schema.json'))).toEqual(JSON.parse(JSON.stringify(composeSchema(createRegistry(builtinModule())))));
+    for (const f of readdirSync('examples').filter((f) => f.endsWith('.json') && f !== 'config.schema.json')) {
+      const ref = (JSON.parse(read(join('examples', f))) as { $schema?: string }).$schema;
+      if (ref !== undefined) expect(existsSync(join('examples', ref)), `${f}: $schema ${ref}`).toBe(true);
+    }
   });
 
   it('the config reference lists every option of every built-in plugin', () => {
