@@ -12,7 +12,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   train: { summary: 'train <config> [--steps N] [--out DIR] [--seed S] [--backend B] [--data FILE] [--resume]', run: trainCommand },
   generate: { summary: 'generate <run-dir> --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P]', run: generateCommand },
   finetune: { summary: 'finetune <pretrained-run-dir> --task T --method M [--steps N] [--out DIR] [--seed S]   fine-tune on a downstream task', run: (a) => import('./commands/finetune.ts').then((m) => m.finetuneCommand(a)) },
-  compare: { summary: 'compare <grid.json> [--out DIR] [--workers N] [--backend B]   train a comparison grid, write report.md', run: (a) => import('./commands/compare.ts').then((m) => m.compareCommand(a)) },
+  compare: { summary: 'compare <grid.json> [--out DIR] [--workers N | --queue URL [--queue-name Q]] [--backend B]   train a comparison grid, write report.md', run: (a) => import('./commands/compare.ts').then((m) => m.compareCommand(a)) },
   plan: { summary: 'plan <config> [--strategy S] [--devices N] [--micro-batches M] [--json]   per-device parameters, memory, communication', run: (a) => import('./commands/plan.ts').then((m) => m.planCommand(a)) },
   worker: { summary: 'worker --queue redis://HOST:PORT [--name Q] [--lock-ms MS]   train queued comparison runs until stopped', run: (a) => import('./commands/worker.ts').then((m) => m.workerCommand(a)) },
 };

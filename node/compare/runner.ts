@@ -27,6 +27,11 @@ export interface CompareOptions {
   workers?: number;
   /** tfjs backend for every run (default: the usual selection order). */
   backend?: string;
+  /**
+   * Where the runs train, instead of this process or `workers` forked processes: e.g. a QueueExecutor
+   * (node/sweep/executor.ts) hands them to `plugformer worker` processes on any machine. The runner closes it.
+   */
+  executor?: Executor;
 }
 
 export interface CompareOutcome {
@@ -96,8 +101,8 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
     const tracker = new GridProgress(new Map(plan.runs.map((r) => [r.id, r.work])), done);
     const progress = () => this.emit('progress', tracker.snapshot(results.size, total));
 
-    const workers = Math.max(1, Math.min(this.o.workers ?? 1, jobs.length || 1));
-    this.executor = (this.o.workers ?? 1) > 1 ? new ForkExecutor(workers) : new InProcessExecutor();
+    const workers = Math.max(1, Math.min(this.o.executor?.lanes ?? this.o.workers ?? 1, jobs.length || 1));
+    this.executor = this.o.executor ?? ((this.o.workers ?? 1) > 1 ? new ForkExecutor(workers) : new InProcessExecutor());
     const executor = this.executor;
     let trained = 0;
     const queue = [...jobs];

@@ -131,4 +131,39 @@ describe.skipIf(!hasRedisServer())('sweep over BullMQ (needs redis-server on PAT
     await queue.close();
     client.disconnect();
   }, 240_000);
+
+  it('plugformer compare --queue sends a grid to the workers and writes the report from their results', async () => {
+    const name = 'grid-over-queue';
+    const w = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url, '--name', name, '--lock-ms', '3000'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    w.stderr!.on('data', (d) => logs.push(String(d)));
+    workers.push(w);
+    const grid = {
+      name: 'queued',
+      base: {
+        name: 'queued-base',
+        model: { dModel: 16, numLayers: 1, numHeads: 2, dFF: 32, maxSeqLen: 16, dropout: 0 },
+        data: { corpus: join(dir, 'corpus.txt') },
+        training: { steps: 8, batchSize: 4, seqLen: 16, evalEvery: 4, evalBatches: 1, logEvery: 1, checkpointEvery: 4, schedule: { type: 'constant', lr: 0.01 } },
+      },
+      baseline: 'relu',
+      seeds: 1,
+      budget: { steps: 8 },
+      variants: [
+        { name: 'relu', patch: { ffn: { type: 'dense', activation: 'relu' } } },
+        { name: 'gelu', patch: { ffn: { type: 'dense', activation: 'gelu' } } },
+      ],
+    };
+    writeFileSync(join(dir, 'grid.json'), JSON.stringify(grid));
+    const out = join(dir, 'cmp');
+    const code = await new Promise<number | null>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'compare', join(dir, 'grid.json'), '--out', out, '--queue', redis.url, '--queue-name', name], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      c.stderr!.on('data', (d) => logs.push(String(d)));
+      c.on('exit', resolve);
+    });
+    expect(code, logs.join('')).toBe(0);
+    const results = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunResult);
+    expect(results.map((r) => r.variant).sort()).toEqual(['gelu', 'relu']);
+    expect(results.every((r) => r.steps === 8 && Number.isFinite(r.finalValLoss))).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| \*\*relu\*\* \|/);
+  }, 120_000);
 });
