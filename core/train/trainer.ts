@@ -124,9 +124,12 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private localStep = (batch: HostBatch, step: number): StepResult =>
     scoped(() => {
       const tensors = toTensors(batch);
+      // `step` counts updates from 0; events and metrics.jsonl number them from 1 (the update just made), so router
+      // statistics are collected on, and reported as, the steps whose loss is logged.
+      const number = step + 1;
       const ctx = newForwardContext(stepRng(this.o.config.training.seed, step, 1), {
         training: true,
-        collectStats: step % this.o.config.training.logEvery === 0,
+        collectStats: number % this.o.config.training.logEvery === 0,
       });
       let targetTokens = 0;
       // Every metric tensor is kept in a list, not a map by name: MoE layers each add an aux loss of the same name
@@ -156,7 +159,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       for (const [name, t] of metricTensors) metrics[name] = (metrics[name] ?? 0) + t.dataSync()[0];
       // Kept so they outlive the gradient tape; this scope's end would not free them.
       for (const [, t] of metricTensors) t.dispose();
-      for (const s of ctx.stats) if (s.kind === 'router') this.emit('router', { step, layer: s.layer, values: s.values });
+      for (const s of ctx.stats) if (s.kind === 'router') this.emit('router', { step: number, layer: s.layer, values: s.values });
       return { loss, targetTokens, grads: byPath, metrics };
     });
 
