@@ -45,6 +45,21 @@ export interface GridSpec {
   earlyStep?: number;
   /** Makes this a scaling grid: fit power laws over model size and compute, and size a model for `computeBudget` FLOPs. */
   scaling?: { computeBudget?: number };
+  /** Fine-tune every finished run on a downstream task and report its test metric per variant (Narang et al.'s SuperGLUE column). */
+  downstream?: DownstreamSpec;
+}
+
+/** The downstream task every run of a grid is fine-tuned on, with the same settings for all (see `plugformer finetune`). */
+export interface DownstreamSpec {
+  /** brown-genre, brown-genre2, brown-pos, or a .jsonl file (relative to the working directory). */
+  task: string;
+  /** A finetune method name or config (default "full"). */
+  method?: string | ({ type: string } & Record<string, unknown>);
+  /** Fine-tuning steps (default 200). */
+  steps?: number;
+  batchSize?: number;
+  /** Peak learning rate (default: the method's). */
+  lr?: number;
 }
 
 const patchSchema = {
@@ -118,6 +133,22 @@ export const GRID_SCHEMA = {
     },
     earlyStep: { type: 'integer', minimum: 1 },
     scaling: { type: 'object', additionalProperties: false, properties: { computeBudget: { type: 'number', exclusiveMinimum: 0 } } },
+    downstream: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['task'],
+      description: 'fine-tune every finished run on this task and report its test metric',
+      properties: {
+        task: { type: 'string', minLength: 1, description: 'brown-genre, brown-genre2, brown-pos, or a .jsonl file' },
+        method: {
+          description: 'a finetune method name, or its config {"type": …}',
+          oneOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['type'], properties: { type: { type: 'string' } } }],
+        },
+        steps: { type: 'integer', minimum: 1 },
+        batchSize: { type: 'integer', minimum: 1 },
+        lr: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
   },
 } as const;
 

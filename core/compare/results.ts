@@ -1,4 +1,5 @@
 import type { VariantCost } from './cost.ts';
+import type { DownstreamSpec } from './grid.ts';
 
 /** One validation point of a run. */
 export interface CurvePoint {
@@ -24,6 +25,19 @@ export interface RunResult extends VariantCost {
   finalValLoss?: number;
   curve: CurvePoint[];
   backend: string;
+  /** The grid's downstream task: the run fine-tuned on it, and the test value of the task's primary metric. */
+  downstream?: DownstreamResult;
+}
+
+/** What fine-tuning one run on the grid's downstream task measured. */
+export interface DownstreamResult {
+  task: string;
+  method: string;
+  /** The task head's primary metric (accuracy, tagging_accuracy, neg_mse): higher is better. */
+  metric: string;
+  value: number;
+  /** All test metrics of the task. */
+  test: Record<string, number>;
 }
 
 /** Validation loss at the first evaluation at or after `step` (undefined when the run has none). */
@@ -41,6 +55,11 @@ export function canonicalJson(value: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   return JSON.stringify(value);
+}
+
+/** Fingerprint of a run: its config, and the downstream task it is fine-tuned on when the grid has one. */
+export function runHash(config: unknown, downstream?: DownstreamSpec): string {
+  return downstream ? configHash({ config, downstream }) : configHash(config);
 }
 
 /** 64-bit FNV-1a of the canonical JSON, as 16 hex digits: a fingerprint, not a security measure. */

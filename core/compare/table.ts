@@ -26,6 +26,8 @@ export interface VariantRow {
   finalValLoss: SeedStat;
   /** Welch's t-test of this variant's final validation loss against the baseline's. */
   vsBaseline?: WelchResult;
+  /** The downstream task's test metric over seeds, when the grid fine-tunes its runs (higher is better). */
+  downstream?: { task: string; metric: string; stat: SeedStat };
   verdict: Verdict;
 }
 
@@ -72,11 +74,20 @@ export function summarize(results: readonly RunResult[], opts: { baseline: strin
       finalValLoss,
       vsBaseline,
       verdict,
+      ...downstreamOf(ok),
     };
   });
   const key = (r: VariantRow) => (r.isBaseline ? -Infinity : Number.isFinite(r.finalValLoss.mean) ? r.finalValLoss.mean : Infinity);
   rows.sort((a, b) => key(a) - key(b));
   return { baseline: opts.baseline, earlyStep: opts.earlyStep, alpha, rows };
+}
+
+/** The downstream metric of a variant's fine-tuned runs, when they have one. */
+function downstreamOf(runs: readonly RunResult[]): Pick<VariantRow, 'downstream'> {
+  const tuned = runs.filter((r) => r.downstream);
+  if (!tuned.length) return {};
+  const { task, metric } = tuned[0].downstream!;
+  return { downstream: { task, metric, stat: seedStat(finite(tuned.map((r) => r.downstream!.value))) } };
 }
 
 /** Per variant and evaluation step: mean validation loss over seeds and the band mean ± sample std (zero width with one seed). */

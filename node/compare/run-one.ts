@@ -1,15 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { tokensPerStep } from '../../core/compare/budget.ts';
 import { measureCost } from '../../core/compare/cost.ts';
-import { type CurvePoint, type RunResult, configHash } from '../../core/compare/results.ts';
+import type { DownstreamSpec } from '../../core/compare/grid.ts';
+import { type CurvePoint, type DownstreamResult, type RunResult, configHash, runHash } from '../../core/compare/results.ts';
 import type { PlugformerConfig } from '../../core/config/types.ts';
 import { NumericError, PlugformerError } from '../../core/errors.ts';
 import { loadRegistry } from '../load-registry.ts';
 import { MetricsLog } from '../metrics-log.ts';
 import { hasCheckpoint, runPaths } from '../run-dir.ts';
 import { loadTokenizer } from '../tokenizer-file.ts';
+import { readFileSync, rmSync } from 'node:fs';
+import { finetuneRun } from '../finetune/finetune-run.ts';
 import { trainRun } from '../train-run.ts';
 
 /** One run to train: what the runner hands to a worker. */
@@ -20,6 +22,8 @@ export interface RunJob {
   config: PlugformerConfig;
   dir: string;
   backend?: string;
+  /** Fine-tune the finished run on this task (its result's `downstream`). */
+  downstream?: DownstreamSpec;
 }
 
 /** Listeners a run reports to (in-process, or relayed over IPC by a worker). */
@@ -81,13 +85,14 @@ export async function executeRun(job: RunJob, hooks: RunHooks = {}): Promise<Run
   }
   const paths = runPaths(job.dir);
   const { curve, finalLoss } = curveOf(paths.metrics);
+  const downstream = reason === 'completed' && job.downstream ? await fineTune(job, job.downstream) : undefined;
   const registry = await loadRegistry(job.config.plugins);
   const cost = measureCost(job.config, registry, loadTokenizer(paths.tokenizer).vocabSize);
   return {
     id: job.id,
     variant: job.variant,
     seed: job.seed,
-    configHash: configHash(job.config),
+    configHash: runHash(job.config, job.downstream),
     reason,
     ...cost,
     steps: last.step,
@@ -97,5 +102,20 @@ export async function executeRun(job: RunJob, hooks: RunHooks = {}): Promise<Run
     ...(reason === 'completed' ? { finalLoss, finalValLoss: curve[curve.length - 1]?.valLoss } : {}),
     curve,
     backend: tf.getBackend(),
+    ...(downstream ? { downstream } : {}),
   };
+}
+
+/**
+ * Fine-tune a finished run on the grid's downstream task, into `<run>/downstream` (the run's seed seeds it too).
+ * Fine-tuning is not resumable: one cut short is started again.
+ */
+async function fineTune(job: RunJob, spec: DownstreamSpec): Promise<DownstreamResult> {
+  const out = join(job.dir, 'downstream');
+  rmSync(out, { recursive: true, force: true });
+  const method = spec.method ?? 'full';
+  const r = await finetuneRun({ pretrained: job.dir, tasks: [spec.task], method, out, steps: spec.steps, batchSize: spec.batchSize, lr: spec.lr, seed: job.seed, evalEvery: 0, backend: job.backend });
+  const [task, test] = Object.entries(r.test)[0];
+  const metric = r.primaryMetrics[task];
+  return { task: spec.task, method: typeof method === 'string' ? method : method.type, metric, value: test[metric], test };
 }

@@ -6,7 +6,7 @@ import { expandVariants } from '../../core/compare/expand.ts';
 import type { GridSpec } from '../../core/compare/grid.ts';
 import { applyMergePatches } from '../../core/compare/merge-patch.ts';
 import { type GridPlan, type PlannedRun, planGrid } from '../../core/compare/plan.ts';
-import { type RunResult, configHash } from '../../core/compare/results.ts';
+import { type RunResult, runHash } from '../../core/compare/results.ts';
 import type { ComparisonTable } from '../../core/compare/table.ts';
 import { PlugformerError } from '../../core/errors.ts';
 import { selectBackend } from '../backend.ts';
@@ -86,7 +86,7 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
     const todo: PlannedRun[] = [];
     for (const run of plan.runs) {
       const r = previous.get(run.id);
-      if (r && r.configHash !== configHash(run.config))
+      if (r && r.configHash !== runHash(run.config, grid.downstream))
         throw new PlugformerError(`${this.o.out} holds a result for ${run.id} made with a different config (the grid changed); use another --out, or delete ${join(paths.runs, run.id)} and its line in results.jsonl`);
       if (r) results.set(run.id, r);
       else todo.push(run);
@@ -95,7 +95,7 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
     let cachedSoFar = 0;
     for (const [id, result] of results) this.emit('run-done', { id, result, cached: true, finished: ++cachedSoFar, total });
 
-    const jobs = todo.map((run): RunJob => ({ id: run.id, variant: run.variant, seed: run.seed, config: run.config, dir: join(paths.runs, run.id), backend: this.o.backend }));
+    const jobs = todo.map((run): RunJob => ({ id: run.id, variant: run.variant, seed: run.seed, config: run.config, dir: join(paths.runs, run.id), backend: this.o.backend, downstream: grid.downstream }));
     const done = new Map([...results.keys()].map((id) => [id, 1]));
     for (const j of jobs) done.set(j.id, checkpointStep(j) / j.config.training.steps);
     const tracker = new GridProgress(new Map(plan.runs.map((r) => [r.id, r.work])), done);

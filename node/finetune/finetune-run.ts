@@ -60,6 +60,8 @@ export interface FinetuneRunOptions {
 /** What a fine-tuning run produced. */
 export interface FinetuneRunResult extends FinetuneResult {
   out: string;
+  /** Per task, the metric its head is judged by (accuracy, tagging_accuracy, neg_mse); a key of `test[task]`. */
+  primaryMetrics: Record<string, string>;
   backend: string;
   method: string;
   parameters: ParameterReport;
@@ -153,7 +155,8 @@ export async function finetuneRun(o: FinetuneRunOptions): Promise<FinetuneRunRes
         tensors: tf.memory().numTensors,
       };
       await writeFileAtomic(paths.summary, JSON.stringify(summary, null, 2));
-      return { ...result, out: o.out, backend: backend.name, method: method.name, parameters };
+      const primaryMetrics = Object.fromEntries(tasks.map((t) => [t.name, t.head.primaryMetric]));
+      return { ...result, out: o.out, backend: backend.name, method: method.name, parameters, primaryMetrics };
     } finally {
       release();
     }

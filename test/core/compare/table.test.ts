@@ -106,4 +106,22 @@ describe('comparison table', () => {
     expect(band.seeds).toBe(3);
     expect(curveBands(results).some((b) => b.variant === 'diverged')).toBe(false);
   });
+
+  it('a downstream column: the fine-tuned test metric as mean ± sample std over seeds, in Markdown and CSV', () => {
+    const tuned = (variant: string, values: number[]) =>
+      values.map((v, s) => run(variant, s, 2.4, { downstream: { task: 'brown-genre', method: 'full', metric: 'accuracy', value: v, test: { accuracy: v, macro_f1: v / 2 } } }));
+    const t = summarize([...tuned('base', [0.2, 0.22, 0.24]), ...tuned('glu', [0.3, 0.3, 0.33])], { baseline: 'base', earlyStep: 25 });
+    expect(t.rows[0].downstream).toEqual({ task: 'brown-genre', metric: 'accuracy', stat: { mean: 0.22, std: expect.closeTo(0.02, 12), values: [0.2, 0.22, 0.24] } });
+    expect(t.rows[1].downstream!.stat.mean).toBeCloseTo(0.31, 12);
+    expect(t.rows[1].downstream!.stat.std).toBeCloseTo(Math.sqrt(0.0003), 12);
+    const md = markdownTable(t).split('\n');
+    expect(md[0]).toContain('| final val loss | brown-genre accuracy | Δ vs baseline');
+    expect(md[2]).toContain('| 0.2200 ± 0.0200 |');
+    const csv = csvTable(t).trim().split('\n').map((l) => l.split(','));
+    const glu = Object.fromEntries(csv[0].map((h, i) => [h, csv[2][i]]));
+    expect([glu.downstream_task, glu.downstream_metric]).toEqual(['brown-genre', 'accuracy']);
+    expect(Number(glu.downstream_mean)).toBeCloseTo(0.31, 12);
+    // Without a downstream task the Markdown table has no such column.
+    expect(markdownTable(table).split('\n')[0]).not.toContain('accuracy');
+  });
 });

@@ -141,4 +141,28 @@ describe('comparison runner', () => {
     const changed = { ...grid, budget: { steps: 6 } };
     await expect(new CompareRunner({ grid: changed, out: join(dir, 'seq'), backend: 'wasm' }).run()).rejects.toThrow(/gelu\/seed-0 made with a different config/);
   });
+
+  it('fine-tunes every run on the grid\'s downstream task and reports its test metric per variant', async () => {
+    // A JSONL classification task whose label is the first word of the text: learnable, with real test examples.
+    const task = join(dir, 'first-word.jsonl');
+    const lines = Array.from({ length: 60 }, (_, i) => {
+      const label = ['the', 'of', 'and'][i % 3];
+      return JSON.stringify({ text: `${label} ${Array.from({ length: 6 }, () => words[rng.int(words.length)]).join(' ')}`, label });
+    });
+    writeFileSync(task, lines.join('\n'));
+    const out = join(dir, 'downstream');
+    const downstream = { task, method: 'full', steps: 4, batchSize: 8 };
+    const o = await new CompareRunner({ grid: { ...grid, seeds: 1, downstream }, out, backend: 'wasm' }).run();
+    expect(o.results.map((r) => r.downstream?.metric)).toEqual(['accuracy', 'accuracy']);
+    for (const r of o.results) {
+      expect(r.downstream!.task).toBe(task);
+      expect(r.downstream!.value).toBeGreaterThanOrEqual(0);
+      expect(r.downstream!.value).toBeLessThanOrEqual(1);
+      expect(r.downstream!.value).toBe(r.downstream!.test.accuracy);
+      expect(existsSync(join(out, 'runs', r.id, 'downstream', 'summary.json'))).toBe(true);
+    }
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| first-word.jsonl accuracy |');
+    // The downstream task is part of a run's identity: the same --out with another task is refused, not mixed.
+    await expect(new CompareRunner({ grid: { ...grid, seeds: 1, downstream: { ...downstream, steps: 5 } }, out, backend: 'wasm' }).run()).rejects.toThrow(/different config/);
+  }, 120_000);
 });
