@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, PlugformerError } from '../../core/errors.ts';
+import type { Tokenizer } from '../../core/data/tokenizer.ts';
 import { generate } from '../../core/generate.ts';
 import { buildModel } from '../../core/model/build.ts';
 import { selectBackend } from '../../node/backend.ts';
@@ -63,14 +64,17 @@ export async function generateCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw e instanceof DataError ? new DataError(`${paths.checkpoint}/model.safetensors does not fit the model in its config.json: ${e.message.replace(/^state dict does not fit the model: /, '')}`) : e;
   }
-  const prompt = tokenizer.encode(values.prompt);
+  const seq2seq = config.architecture === 'encoder-decoder';
+  // An encoder reads what its objective corrupted: T5 sentinels and BART masks written in the prompt
+  // ("The jury said <extra_id_0> election.") are those tokens, and the input ends in <eos> as in training.
+  const prompt = seq2seq ? [...encodeWithSpecials(tokenizer, values.prompt), tokenizer.tokenId('<eos>')] : tokenizer.encode(values.prompt);
   const limit = model.dims.maxSeqLen;
   if (prompt.length === 0) throw new PlugformerError('--prompt must not be empty');
   if (prompt.length > limit) throw new PlugformerError(`--prompt is ${prompt.length} tokens, longer than the ${limit} this model allows (model.maxSeqLen); shorten it`);
   if (prompt.length + sampling.maxTokens > limit)
     process.stderr.write(`note: the model's context is ${limit} tokens (model.maxSeqLen); generation may stop early once the ${prompt.length}-token prompt and its continuation fill it\n`);
   const stopId = tokenizer.hasToken('<eos>') ? tokenizer.tokenId('<eos>') : undefined;
-  if (config.architecture === 'encoder-decoder') {
+  if (seq2seq) {
     // The encoder reads the prompt; the decoder starts from <bos>, as every plugformer seq2seq objective trains it.
     // Its output is a new text, not a continuation, and special tokens stay visible (T5's sentinels say which
     // span each piece fills).
@@ -81,4 +85,9 @@ export async function generateCommand(args: string[]): Promise<number> {
   const ids = generate(model, prompt, { ...sampling, stopId });
   process.stdout.write(`${values.prompt}${tokenizer.decode(ids, { skipSpecial: true })}\n`);
   return 0;
+}
+
+/** `text` as token ids, where a special token written out (`<extra_id_0>`, `<mask>`) is that token. */
+function encodeWithSpecials(tokenizer: Tokenizer, text: string): number[] {
+  return text.split(/(<[^<>\s]+>)/).flatMap((part) => (part === '' ? [] : tokenizer.hasToken(part) ? [tokenizer.tokenId(part)] : tokenizer.encode(part)));
 }
