@@ -45,6 +45,14 @@ export interface Capabilities {
   computesLogits?: boolean;
   /** Positional: acts on logits (t5-bias, alibi, shaw, xl, disentangled) and so needs `computesLogits`. */
   needsLogits?: boolean;
+  /**
+   * Attention: forms query–key products, to which content-dependent positional terms are added (default: whenever
+   * it computes logits). A condition `{ when: { option: value } }` holds when the resolved slot config has those
+   * values (synthesizer: only with `dotProduct: true`).
+   */
+  formsQueryKeyProducts?: boolean | { when: Record<string, unknown> };
+  /** Positional: adds content-dependent terms to the query–key products (shaw, xl, disentangled). */
+  needsQueryKeyProducts?: boolean;
   /** Positional: can be evaluated beyond the training length. */
   extrapolates?: boolean;
 }

@@ -30,6 +30,14 @@ function objectiveProblem(name: string, obj: Capabilities, arch: PlugformerConfi
   return undefined;
 }
 
+/** Does this attention slot form query–key products (see {@link Capabilities.formsQueryKeyProducts})? */
+function formsQueryKeyProducts(att: Capabilities, slot: SlotConfig): boolean {
+  const qk = att.formsQueryKeyProducts;
+  if (qk === undefined) return att.computesLogits !== false;
+  if (typeof qk === 'boolean') return qk;
+  return Object.entries(qk.when).every(([k, v]) => (slot as Record<string, unknown>)[k] === v);
+}
+
 /**
  * Refuse incompatible combinations before any tensor exists, with a message naming the config path, the
  * conflict and a way out.
@@ -56,6 +64,11 @@ export function checkCapabilities(config: PlugformerConfig, registry: Registry):
     const att = caps('attention', slot);
     if (pos.needsLogits && att.computesLogits === false)
       problems.push(`${path}/type: "${slot.type}" forms no attention logits, so positional "${config.positional.type}" (which acts on logits) cannot apply; use rope, sinusoidal, learned or none`);
+    else if (pos.needsQueryKeyProducts && !formsQueryKeyProducts(att, slot)) {
+      const when = typeof att.formsQueryKeyProducts === 'object' ? att.formsQueryKeyProducts.when : {};
+      const fix = Object.entries(when).map(([k, v]) => `set ${path}/${k} to ${JSON.stringify(v)}, or `).join('');
+      problems.push(`${path}/type: "${slot.type}" forms no query–key products here, so positional "${config.positional.type}" (which adds content terms to them) cannot apply; ${fix}use a bias-only or embedding-level encoding (t5-bias, alibi, learned, sinusoidal, none)`);
+    }
     if (att.causalOnly && bidirectional)
       problems.push(`${path}/type: "${slot.type}" attends causally only and cannot serve ${where}; use "architecture": "decoder-only" or another attention`);
   }

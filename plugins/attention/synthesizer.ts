@@ -78,6 +78,6 @@ export default definePlugin<'attention', SynthesizerConfig>({
       bias: { type: 'boolean', default: true, description: 'Bias terms in the projections and the dense MLP.' },
     },
   },
-  capabilities: { supportsKvCache: true, computesLogits: true },
+  capabilities: { supportsKvCache: true, computesLogits: true, formsQueryKeyProducts: { when: { dotProduct: true } } },
   create: (ctx, config) => new SynthesizerAttention(ctx, config),
 });

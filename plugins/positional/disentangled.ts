@@ -78,6 +78,6 @@ export default definePlugin<'positional', DisentangledConfig>({
       maxRelativePositions: { type: 'integer', minimum: 1, default: 128, description: 'k: relative distances are clipped to [−k, k) and embedded in 2k rows.' },
     },
   },
-  capabilities: { needsLogits: true, extrapolates: true },
+  capabilities: { needsLogits: true, needsQueryKeyProducts: true, extrapolates: true },
   create: (ctx, config) => new DisentangledPositions(ctx, config.maxRelativePositions),
 });

@@ -83,6 +83,6 @@ export default definePlugin<'positional', ShawConfig>({
       values: { type: 'boolean', default: true, description: 'Also add relative embeddings to the values (the paper\'s aⱽ); false keeps only the key term.' },
     },
   },
-  capabilities: { needsLogits: true, extrapolates: true },
+  capabilities: { needsLogits: true, needsQueryKeyProducts: true, extrapolates: true },
   create: (ctx, config) => new ShawRelativePositions(ctx, config.maxDistance, config.values),
 });

@@ -82,6 +82,6 @@ export default definePlugin<'positional', XlConfig>({
       untieBiases: { type: 'boolean', default: false, description: 'One u, v pair per layer instead of one shared by all layers.' },
     },
   },
-  capabilities: { needsLogits: true, extrapolates: true },
+  capabilities: { needsLogits: true, needsQueryKeyProducts: true, extrapolates: true },
   create: (ctx, config) => new XlRelativePositions(ctx, config.untieBiases),
 });

@@ -113,7 +113,7 @@ describe('plugformer CLI', () => {
     writeFileSync(join(dir, 't5.json'), JSON.stringify(config));
     const run = join(dir, 'run');
     expect(cli('train', join(dir, 't5.json'), '--steps', '5', '--out', run).code).toBe(0);
-    const g = cli('generate', run, '--prompt', 'The jury said', '--tokens', '8', '--temperature', '0');
+    const g = cli('generate', run, '--prompt', 'The jury <extra_id_0> said', '--tokens', '8', '--temperature', '0');
     expect(g.err).not.toMatch(/decoderStartId/);
     expect(g.code).toBe(0);
     expect(g.out.trim().length).toBeGreaterThan(0);

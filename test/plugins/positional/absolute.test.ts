@@ -54,6 +54,11 @@ describe('capabilities', () => {
     expect(() => validator.resolve({ attention: { type: 'linear' }, positional: { type } })).toThrow(/forms no attention logits/);
     expect(() => validator.resolve({ attention: { type: 'multi-head' }, positional: { type } })).not.toThrow();
   });
+  it.each(['shaw', 'xl', 'disentangled'])('%s adds content terms to q·k, so a synthesizer without dot product refuses it (naming the way out)', (type) => {
+    expect(() => validator.resolve({ attention: { type: 'synthesizer' }, positional: { type } })).toThrow(/\/attention\/type: "synthesizer" forms no query–key products here.*set \/attention\/dotProduct to true/);
+    expect(() => validator.resolve({ attention: { type: 'synthesizer', dotProduct: true }, positional: { type } })).not.toThrow();
+    expect(() => validator.resolve({ attention: { type: 'synthesizer' }, positional: { type: 't5-bias' } })).not.toThrow();
+  });
   it.each(['rope', 'sinusoidal', 'learned', 'none'])('%s works with attention without logits', (type) => {
     expect(() => validator.resolve({ attention: { type: 'linear' }, positional: { type } })).not.toThrow();
   });
