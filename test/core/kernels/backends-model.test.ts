@@ -9,6 +9,7 @@ import { registerWasmFixes } from '../../../core/kernels/wasm-fixes.ts';
 import { buildModel } from '../../../core/model/build.ts';
 import { createRegistry } from '../../../core/registry.ts';
 import { Rng } from '../../../core/rng.ts';
+import { scoped } from '../../../core/scope.ts';
 import { newForwardContext } from '../../../core/slots/context.ts';
 import { builtinModule } from '../../../plugins/index.ts';
 
@@ -34,10 +35,10 @@ async function lossAndGradients(backend: string, attention: object): Promise<{ l
     const windows = Int32Array.from({ length: 2 * objective.windowLength(16) }, (_, i) => text[i % text.length]);
     const batch = objective.makeBatch(windows, 2, tokenizer, new Rng(3));
     const params = model.trainableParameters();
-    return tf.tidy(() => {
+    return scoped(() => {
       const tensors = Object.fromEntries(Object.entries(batch.tensors).map(([k, h]) => [k, tf.tensor(h.data, h.shape, h.dtype)]));
       const { value, grads } = tf.variableGrads(() => objective.loss(model, tensors, batch.extras ?? {}, newForwardContext(new Rng(5), { training: true })).loss, params.map((p) => p.variable));
-      return { loss: value.dataSync()[0], grads: new Map(params.map((p) => [p.path, grads[p.variable.name].dataSync() as Float32Array])) };
+      return { loss: value.dataSync()[0], grads: new Map(params.map((p) => [p.path, grads[p.variable.name].dataSync().slice() as Float32Array])) };
     });
   } finally {
     model.dispose();
