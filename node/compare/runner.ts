@@ -1,15 +1,17 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { CompareEvents } from '../../core/compare/events.ts';
 import { expandVariants } from '../../core/compare/expand.ts';
-import type { GridSpec } from '../../core/compare/grid.ts';
+import type { DownstreamSpec, GridSpec } from '../../core/compare/grid.ts';
 import { applyMergePatches } from '../../core/compare/merge-patch.ts';
 import { type GridPlan, type PlannedRun, planGrid } from '../../core/compare/plan.ts';
 import { type RunResult, runHash } from '../../core/compare/results.ts';
 import type { ComparisonTable } from '../../core/compare/table.ts';
-import { PlugformerError } from '../../core/errors.ts';
+import { ConfigError, PlugformerError } from '../../core/errors.ts';
 import { selectBackend } from '../backend.ts';
+import { BROWN_TASKS } from '../finetune/tasks.ts';
+import { loadRegistry } from '../load-registry.ts';
 import { type Executor, ForkExecutor, InProcessExecutor } from './executors.ts';
 import { loadGrid } from './grid-file.ts';
 import { planHost } from './plan-host.ts';
@@ -79,6 +81,7 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
 
   async run(): Promise<CompareOutcome> {
     const { grid, plan } = await this.plan();
+    if (grid.downstream) await checkDownstream(grid.downstream, plan);
     const paths = comparePaths(this.o.out);
     mkdirSync(paths.runs, { recursive: true });
     const previous = readResults(paths.results);
@@ -162,4 +165,18 @@ export class CompareRunner extends EventEmitter<CompareEvents> {
     });
     return { plan, results: ordered, table, cached: total - todo.length, trained, stopped: this.stopping && results.size < total, files };
   }
+}
+
+/**
+ * The downstream task and method exist, checked before any run trains: a misspelt task would otherwise surface
+ * only when the first run finishes and its fine-tuning starts.
+ */
+async function checkDownstream(spec: DownstreamSpec, plan: GridPlan): Promise<void> {
+  const issues = [];
+  if (!(BROWN_TASKS as readonly string[]).includes(spec.task) && !(/\.jsonl$/i.test(spec.task) && existsSync(spec.task)))
+    issues.push({ path: '/downstream/task', message: /\.jsonl$/i.test(spec.task) ? `no such file "${spec.task}"` : `unknown task "${spec.task}"`, allowed: [...BROWN_TASKS, '<file>.jsonl'] });
+  const method = typeof spec.method === 'object' ? spec.method.type : (spec.method ?? 'full');
+  const methods = (await loadRegistry(plan.runs[0]?.config.plugins ?? [])).names('finetune');
+  if (!methods.includes(method)) issues.push({ path: '/downstream/method', message: `unknown finetune method "${method}"`, allowed: methods });
+  if (issues.length) throw new ConfigError(issues);
 }

@@ -47,7 +47,10 @@ if (values.report) {
     );
   }
 } else {
-  if (positionals.length !== 1 || values.seed === undefined) throw new Error('usage: measure-genre.ts <pretrained-run-dir> --seed S [--steps N] [--task T] [--out DIR] | --report [--out DIR]');
+  if (positionals.length !== 1 || values.seed === undefined) {
+    console.error('usage: measure-genre.ts <pretrained-run-dir> --seed S [--setting A,B] [--steps N] [--max-len N] [--lr-scale F] [--task T] [--out DIR] | --report [--out DIR]');
+    process.exit(2);
+  }
   const seed = Number(values.seed);
   const steps = Number(values.steps ?? 100);
   const task = values.task ?? 'brown-genre';

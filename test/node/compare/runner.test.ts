@@ -162,6 +162,12 @@ describe('comparison runner', () => {
       expect(existsSync(join(out, 'runs', r.id, 'downstream', 'summary.json'))).toBe(true);
     }
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| first-word.jsonl accuracy |');
+    // A misspelt task or method is refused with its grid path before anything trains.
+    const bad = join(dir, 'downstream-bad');
+    await expect(new CompareRunner({ grid: { ...grid, seeds: 1, downstream: { task: 'brown-genr', method: 'lorra' } }, out: bad, backend: 'wasm' }).run()).rejects.toThrow(
+      /\/downstream\/task: unknown task "brown-genr" \(allowed: "brown-genre", .*\n\/downstream\/method: unknown finetune method "lorra" \(allowed: .*"lora"/,
+    );
+    expect(existsSync(join(bad, 'results.jsonl'))).toBe(false);
     // The downstream task is part of a run's identity: the same --out with another task is refused, not mixed.
     await expect(new CompareRunner({ grid: { ...grid, seeds: 1, downstream: { ...downstream, steps: 5 } }, out, backend: 'wasm' }).run()).rejects.toThrow(/different config/);
   }, 120_000);
