@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- --steps N --backend B --config FILE… --baseline-steps N --no-stock]`: trains reference configs
+ * `npm run bench [-- --steps N --backend B --config FILE… --baseline-steps N --no-stock --no-torch --replicas R]`: trains reference configs
  * for a fixed number of steps and prints, per config, tokens/s and ms/step of the trainer, the step split into
  * forward / backward / optimizer, model FLOPs per token, achieved GFLOP/s and utilisation against the measured
  * matrix-product ceilings (tfjs on this backend, NumPy's sgemm when available), peak RSS and tensor count.
  * For gpt-ref it also trains the same model written as plain tfjs (bench/plain-tfjs.ts) in this process and,
- * on wasm, in a child process with the stock kernels, and prints "plugformer / plain tfjs".
+ * on wasm, in a child process with the stock kernels, and prints "plugformer / plain tfjs"; then gpt-ref with the
+ * data-parallel strategy on R replica threads (default: one per core, at most 4), and the same model in PyTorch
+ * (bench/torch-gpt.py, on one thread and on every core) when $PLUGFORMER_PYTHON (default python3) has torch.
  * The first two trainer steps are warm-up (kernel compilation, optimizer state) and not timed.
  */
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigValidator } from '../core/config/validate.ts';
@@ -17,6 +19,7 @@ import { backendInfo, selectBackend } from '../node/backend.ts';
 import { readConfigFile } from '../node/config-file.ts';
 import { prepareData } from '../node/data.ts';
 import { loadRegistry } from '../node/load-registry.ts';
+import { measureThroughput } from '../node/parallel/bench.ts';
 import { createSession } from '../node/session.ts';
 import { GPT_REF, type PhaseTimes, type PlainRun, runPlainGpt } from './plain-tfjs.ts';
 import { timePlugformerPhases } from './plugformer-phases.ts';
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '6' },
     'baseline-steps': { type: 'string', default: '2' },
     'no-stock': { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
+    replicas: { type: 'string', default: String(Math.min(cpus().length, 4)) },
     backend: { type: 'string' },
     config: { type: 'string', multiple: true, default: ['examples/gpt-tiny.json', 'bench/configs/gpt-ref.json', 'bench/configs/gpt-small.json'] },
   },
@@ -46,6 +51,7 @@ const peakTransposedStart = matMulGflops(PEAK_SIZE, 5, true);
 const numpyStart = numpyGflops(PEAK_SIZE, 3);
 
 const rows: Record<string, string | number>[] = [];
+let plugformerParallel: { replicas: number; tokensPerSecond: number } | undefined;
 const baseline: Record<string, string | number>[] = [];
 const splitColumns = (p: PhaseTimes) => ({
   'forward ms': +p.forwardMs.toFixed(1),
@@ -100,6 +106,14 @@ for (const file of values.config!) {
       const stock = stockBaseline(baselineSteps);
       baseline.push(typeof stock === 'string' ? { run: 'plain tfjs, stock wasm', error: stock } : baselineRow('plain tfjs, stock wasm', stock, tokPerS));
     }
+    const replicas = Number(values.replicas);
+    if (replicas > 1) {
+      // Every core: the batch split over replica threads, gradients averaged (the parallel issue's strategy).
+      const parallel = await measureThroughput(raw, { type: 'data-parallel', replicas }, WARMUP + 1 + steps, WARMUP + 1);
+      plugformerParallel = { replicas, tokensPerSecond: parallel.tokensPerSecond };
+      baseline.push({ run: `plugformer, data-parallel × ${replicas} threads`, 'tokens/s': Math.round(parallel.tokensPerSecond), 'ms/step': +((tokens / parallel.tokensPerSecond) * 1000).toFixed(1) });
+    }
+    if (!values['no-torch']) for (const threads of [...new Set([1, cpus().length])]) baseline.push(torchRow(threads, tokPerS));
   }
 }
 
@@ -121,6 +135,32 @@ console.table(rows);
 if (baseline.length) {
   console.log(`gpt-ref against plain tfjs (${baselineSteps} timed steps each; ratio = plugformer tokens/s ÷ this run's tokens/s); load average now ${load()}`);
   console.table(baseline);
+  if (plugformerParallel) {
+    const stock = baseline.find((r) => r.run === 'plain tfjs, stock wasm' && typeof r['tokens/s'] === 'number');
+    if (stock) console.log(`data-parallel × ${plugformerParallel.replicas} over plain tfjs on stock wasm: ${(plugformerParallel.tokensPerSecond / (stock['tokens/s'] as number)).toFixed(2)}×`);
+    for (const r of baseline.filter((b) => String(b.run).startsWith('PyTorch') && typeof b['tokens/s'] === 'number'))
+      console.log(`data-parallel × ${plugformerParallel.replicas} over ${r.run}: ${(plugformerParallel.tokensPerSecond / (r['tokens/s'] as number)).toFixed(2)}×`);
+  }
+}
+
+/**
+ * gpt-ref in PyTorch (bench/torch-gpt.py) on `threads` threads, run by $PLUGFORMER_PYTHON (default python3);
+ * a row that says why when that interpreter has no torch.
+ */
+function torchRow(threads: number, plugformerTokPerS: number): Record<string, string | number> {
+  const python = process.env.PLUGFORMER_PYTHON ?? 'python3';
+  const run = `PyTorch, ${threads} thread${threads > 1 ? 's' : ''}`;
+  const child = spawnSync(python, ['bench/torch-gpt.py', '--steps', String(Math.max(2, baselineSteps)), '--threads', String(threads)], { encoding: 'utf8', timeout: 1_800_000 });
+  const line = child.stdout?.split('\n').find((l) => l.startsWith('{'));
+  if (child.status !== 0 || line == null) return { run, error: `${python} bench/torch-gpt.py failed (no torch? set PLUGFORMER_PYTHON): ${(child.stderr ?? String(child.error ?? '')).trim().split('\n').slice(-1)[0]}` };
+  const r = JSON.parse(line) as { tokensPerSecond: number; stepMs: number; forwardMs: number; torch: string };
+  return {
+    run: `${run} (torch ${r.torch})`,
+    'tokens/s': Math.round(r.tokensPerSecond),
+    'ms/step': +r.stepMs.toFixed(1),
+    'forward ms': +r.forwardMs.toFixed(1),
+    'plugformer / this': +(plugformerTokPerS / r.tokensPerSecond).toFixed(2),
+  };
 }
 
 function baselineRow(run: string, plain: PlainRun, plugformerTokPerS: number): Record<string, string | number> {

@@ -9,6 +9,11 @@
  *   a batch that shares one right-hand matrix is folded into the rows, and any other batch runs one product
  *   per batch entry.
  * - UnsortedSegmentSum is missing, and it is the gradient of gather (embedding lookup); it is added here.
+ * - Identity copies its input into a new buffer; every gradient that passes through unchanged pays for it.
+ *   Here it shares the buffer with a reference count, as the cpu backend and wasm's own Reshape do (no kernel
+ *   writes into its inputs, so a shared buffer is never changed under a reader).
+ * - Sum over leading axes (every bias and norm-gain gradient: [B·T, d] → [d]) first transposes the reduced
+ *   axes innermost with the generic N-d Transpose kernel; here it is one pass over the rows in JS instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -17,6 +22,7 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: tf.DataId): boolean;
+  incRef(dataId: tf.DataId): void;
 }
 
 const WASM = 'wasm';
@@ -40,6 +46,8 @@ export function registerWasmFixes(): void {
   if (tf.getKernel(tf.UnsortedSegmentSum, WASM) == null) {
     tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName: WASM, kernelFunc: unsortedSegmentSum });
   }
+  wrapKernel(tf.Identity, sharedIdentity);
+  wrapKernel(tf.Sum, leadingAxesSum);
 }
 
 /** Whether the fixes are installed in the kernel registry (for run reports). */
@@ -49,13 +57,56 @@ export function wasmFixesActive(): boolean {
 }
 
 function wrapMatMulKernel(kernelName: string): void {
+  wrapKernel(kernelName, xnnpackMatMul);
+}
+
+/** Replace wasm kernel `kernelName` by `wrap(original)`, once. */
+function wrapKernel(kernelName: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
   const original = tf.getKernel(kernelName, WASM);
   if (original == null || wrappedKernelFuncs.has(original.kernelFunc)) return;
-  const kernelFunc = xnnpackMatMul(original.kernelFunc);
+  const kernelFunc = wrap(original.kernelFunc);
   wrappedKernelFuncs.add(kernelFunc);
   tf.unregisterKernel(kernelName, WASM);
   // The original setupFunc stays: it binds the C++ entry point that the original kernelFunc calls.
   tf.registerKernel({ ...original, kernelFunc });
+}
+
+/** Identity without a copy: the output is the input's buffer with one more reference. */
+function sharedIdentity(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return original(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/**
+ * Sum of a float32 tensor over its leading axes 0…r−1 as one pass over the rows, accumulated in float64;
+ * any other reduction goes to the original kernel.
+ */
+function leadingAxesSum(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as WasmBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const r = axes.length;
+    if (x.dtype !== 'float32' || r === 0 || r === x.shape.length || axes.some((a, i) => a !== i)) return original(args);
+    const innerShape = x.shape.slice(r);
+    const inner = tf.util.sizeFromShape(innerShape);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, r));
+    const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, r).map(() => 1), ...innerShape] : innerShape, 'float32');
+    // Views are taken after the allocation: growing the wasm memory detaches older ones.
+    const values = backend.typedArrayFromHeap(x);
+    const totals = new Float64Array(inner);
+    for (let i = 0; i < rows; i++) {
+      const from = i * inner;
+      for (let j = 0; j < inner; j++) totals[j] += values[from + j];
+    }
+    backend.typedArrayFromHeap(out).set(totals);
+    return out;
+  };
 }
 
 /** Inputs of BatchMatMul, plus the optional ones of _FusedMatMul. */

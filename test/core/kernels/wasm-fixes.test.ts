@@ -187,6 +187,60 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 });
 
+describe('Sum over leading axes on wasm', () => {
+  it('adds the rows by hand, with and without keepDims and negative axes', async () => {
+    const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const [rows, keep, twoAxes, negative] = await runOn('wasm', () => {
+      const t = tf.tensor3d(x, [2, 3, 2]);
+      return [tf.sum(t, 0), tf.sum(t, [0, 1], true), tf.sum(t, [1, 0]), tf.sum(tf.reshape(t, [6, 2]), -2)];
+    });
+    // axis 0: [1+7, 2+8, 3+9, 4+10, 5+11, 6+12]; axes 0 and 1: odd and even entries.
+    expect(rows).toEqual([8, 10, 12, 14, 16, 18]);
+    expect(keep).toEqual([1 + 3 + 5 + 7 + 9 + 11, 2 + 4 + 6 + 8 + 10 + 12]);
+    expect(twoAxes).toEqual(keep);
+    expect(negative).toEqual(keep);
+    await tf.setBackend('wasm');
+    expect(tf.tidy(() => tf.sum(tf.zeros([2, 3, 4]), [0, 1], true).shape)).toEqual([1, 1, 4]);
+  });
+
+  it('equals cpu on every axis pattern, the ones it leaves to the original kernel included', async () => {
+    const rng = new Rng(11);
+    const values = randomArray(rng, 4 * 5 * 6);
+    const patterns: number[][] = [[0], [0, 1], [1], [2], [0, 2], [1, 2], [0, 1, 2]];
+    const compute = () => patterns.map((axes) => tf.sum(tf.tensor3d(values, [4, 5, 6]), axes));
+    expectClose(await runOn('wasm', compute), await runOn('cpu', compute));
+    const ints = () => [tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0)];
+    expect(await runOn('wasm', ints)).toEqual([[4, 6]]);
+  });
+});
+
+describe('Identity on wasm', () => {
+  it('shares the buffer, and each tensor keeps its values when the other is disposed', async () => {
+    await tf.setBackend('wasm');
+    const buffers = tf.backend().numDataIds();
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.engine().runKernel(tf.Identity, { x }) as tf.Tensor;
+    expect(tf.backend().numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    const z = tf.engine().runKernel(tf.Identity, { x: y }) as tf.Tensor;
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3]);
+    z.dispose();
+    expect(tf.backend().numDataIds()).toBe(buffers);
+  });
+
+  it('leaves a variable that is assigned later unchanged in its copies', async () => {
+    await tf.setBackend('wasm');
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const copy = tf.engine().runKernel(tf.Identity, { x: v }) as tf.Tensor;
+    v.assign(tf.tensor1d([5, 6]));
+    expect(Array.from(copy.dataSync())).toEqual([1, 2]);
+    expect(Array.from(v.dataSync())).toEqual([5, 6]);
+    tf.dispose([v, copy]);
+  });
+});
+
 describe('a small attention-like network', () => {
   const [vocab, dim, batch, time] = [11, 16, 2, 32];
   const rng = new Rng(2024);
