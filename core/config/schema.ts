@@ -87,6 +87,11 @@ export function composeSchema(registry: Registry): object {
           },
           finalNorm: { type: 'boolean', default: true, description: 'Normalise the last block\'s output (pre-norm stacks need it).' },
           embeddingScale: { type: 'boolean', default: false, description: 'Multiply token embeddings by √dModel (Vaswani).' },
+          embeddingNorm: {
+            type: 'boolean',
+            default: false,
+            description: 'Normalise the summed embeddings (token + position + segment) with the norm slot before the first block, as BERT and BART do; a post-norm stack otherwise feeds its first attention raw embeddings of scale initStd.',
+          },
           embeddingDim: int(1, undefined, 'Factorized embeddings (ALBERT): a V×e token table then an e×d projection; omit for one V×d table.'),
           sharing: {
             type: 'object',

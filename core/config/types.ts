@@ -34,6 +34,8 @@ export interface ModelConfig {
   finalNorm: boolean;
   /** Multiply token embeddings by √dModel (Vaswani; T5 does not). */
   embeddingScale: boolean;
+  /** Normalise the summed embeddings with the norm slot before the first block (BERT, BART). */
+  embeddingNorm: boolean;
   /** Factorized embeddings (ALBERT): a V×e token table then an e×d projection; absent = one V×d table. */
   embeddingDim?: number;
   sharing: SharingConfig;

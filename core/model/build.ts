@@ -151,6 +151,15 @@ export function buildFinalNorm(config: PlugformerConfig, registry: Registry, ctx
   return undefined;
 }
 
+/** The norm of the summed embeddings when model.embeddingNorm asks for one; a norm that normalises nothing is refused. */
+export function buildEmbeddingNorm(config: PlugformerConfig, registry: Registry, ctxFor: (layer: number) => BuildContext): Norm | undefined {
+  if (!config.model.embeddingNorm) return undefined;
+  const norm = registry.create('norm', config.norm, ctxFor(-1));
+  if (!norm.scaleBranch) return norm;
+  norm.dispose();
+  throw new ConfigError([{ path: '/model/embeddingNorm', message: `the norm "${config.norm.type}" normalises nothing (it scales residual branches), so it cannot normalise the embeddings; set embeddingNorm to false or use layernorm, rmsnorm or scalenorm` }]);
+}
+
 /**
  * Compose a model from a resolved config: each slot's plugin is created through the registry with a
  * BuildContext carrying the sizes and a seeded Rng forked per component, so the same seed gives the same weights.
@@ -178,6 +187,7 @@ export function buildModel(config: PlugformerConfig, registry: Registry, vocabSi
   const lmHead = buildLmHead(config, dims, rng);
   // Forked last, so models without segment embeddings keep the weights they had before segments existed.
   const segmentEmbedding = options.segmentTypes > 0 ? new Embedding(options.segmentTypes, dims.dModel, rng.fork(), config.model.initStd) : undefined;
+  const embeddingNorm = buildEmbeddingNorm(config, registry, base);
   return new Transformer({
     architecture: config.architecture,
     dims,
@@ -187,6 +197,7 @@ export function buildModel(config: PlugformerConfig, registry: Registry, vocabSi
     finalNorm,
     lmHead,
     segmentEmbedding,
+    embeddingNorm,
     embeddingScale: config.model.embeddingScale,
     dropout: config.model.dropout,
   });
@@ -220,6 +231,8 @@ function buildEncoderDecoder(
     positional: registry.create('positional', c.positional, ctx(-1)),
     blocks: buildBlocks(c, registry, ctx, cross),
     finalNorm: buildFinalNorm(c, registry, ctx(-1)),
+    // Built last in the stack, so models without it keep the weights they had before it existed.
+    embeddingNorm: buildEmbeddingNorm(c, registry, ctx),
   });
   const encoder = stack(config, encoderCtx);
   const decoder = stack(decoderConfig, decoderCtx, options.crossAttention);

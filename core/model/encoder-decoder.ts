@@ -19,14 +19,17 @@ export interface StackParts {
   finalNorm?: Norm;
   /** The stack's own token table; absent when the model shares one table between both sides. */
   embedding?: Embedding;
+  /** Norm of the stack's summed embeddings before its first block (model.embeddingNorm; BART). */
+  embeddingNorm?: Norm;
 }
 
-/** One side of an encoder–decoder model. Paths: `pos`, `blocks.N`, `norm`, and `embed` when it owns its table. */
+/** One side of an encoder–decoder model. Paths: `pos`, `blocks.N`, `norm`, `embed` when it owns its table, `embedNorm`. */
 export class Stack extends Module {
   readonly positional: PositionalEncoding;
   readonly blocks: Block[];
   readonly finalNorm?: Norm;
   readonly embedding?: Embedding;
+  readonly embeddingNorm?: Norm;
 
   constructor(parts: StackParts) {
     super();
@@ -34,6 +37,7 @@ export class Stack extends Module {
     this.positional = this.child('pos', parts.positional);
     this.blocks = this.childList('blocks', parts.blocks);
     if (parts.finalNorm) this.finalNorm = this.child('norm', parts.finalNorm);
+    if (parts.embeddingNorm) this.embeddingNorm = this.child('embedNorm', parts.embeddingNorm);
   }
 }
 
@@ -90,7 +94,7 @@ export class EncoderDecoder extends Module implements LanguageModel {
 
   /** The encoder's output (the memory) [B, Ts, D]; `mask` hides padding. Never touches a KV cache. */
   encode(tokens: tf.Tensor, ctx: ForwardContext, mask?: Mask): tf.Tensor {
-    const x = embedTokens(this.table(this.encoder), tokens, this.encoder.positional, 0, this.scale);
+    const x = embedTokens(this.table(this.encoder), tokens, this.encoder.positional, 0, this.scale, undefined, this.encoder.embeddingNorm);
     const input = { mask: mask ? intersect(fullMask, mask) : fullMask, positional: this.encoder.positional, tokenIds: tokens };
     return runStack(x, this.encoder.blocks, this.encoder.finalNorm, this.rate, input, { ...ctx, cache: undefined });
   }
@@ -100,7 +104,7 @@ export class EncoderDecoder extends Module implements LanguageModel {
    * tokens continue the cached positions (incremental decoding); `memoryMask` hides encoder padding.
    */
   decode(decoderTokens: tf.Tensor, memory: tf.Tensor, ctx: ForwardContext, memoryMask?: Mask): tf.Tensor {
-    const x = embedTokens(this.table(this.decoder), decoderTokens, this.decoder.positional, ctx.cache?.length ?? 0, this.scale);
+    const x = embedTokens(this.table(this.decoder), decoderTokens, this.decoder.positional, ctx.cache?.length ?? 0, this.scale, undefined, this.decoder.embeddingNorm);
     const input = { mask: causalMask, positional: this.decoder.positional, tokenIds: decoderTokens, cache: ctx.cache, memory, memoryMask };
     return runStack(x, this.decoder.blocks, this.decoder.finalNorm, this.rate, input, ctx);
   }

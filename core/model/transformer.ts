@@ -50,6 +50,8 @@ export interface TransformerParts {
   lmHead?: Linear;
   /** Segment (token-type) table [S, d] added to the token embeddings (BERT sentences A/B); absent without segments. */
   segmentEmbedding?: Embedding;
+  /** Norm of the summed embeddings before the first block (model.embeddingNorm). */
+  embeddingNorm?: Norm;
   /** Multiply token embeddings by √dModel. */
   embeddingScale: boolean;
   dropout: number;
@@ -83,20 +85,22 @@ export function runStack(x: tf.Tensor, blocks: readonly Block[], finalNorm: Norm
 
 /**
  * Token embeddings times `scale` (√d in Vaswani's models, else 1), plus `extra` (segment embeddings) and the
- * absolute positions from `start` where the encoding embeds them.
+ * absolute positions from `start` where the encoding embeds them, normalised by `norm` when given (BERT, BART).
  */
-export function embedTokens(table: Embedding, tokens: tf.Tensor, positional: PositionalEncoding, start: number, scale: number, extra?: tf.Tensor): tf.Tensor {
+export function embedTokens(table: Embedding, tokens: tf.Tensor, positional: PositionalEncoding, start: number, scale: number, extra?: tf.Tensor, norm?: Norm): tf.Tensor {
   checkLength(positional, start + tokens.shape[1]!);
   let x = table.forward(tokens);
   if (scale !== 1) x = tf.mul(x, scale);
   if (extra) x = tf.add(x, extra);
-  return positional.embed ? positional.embed(x, start) : x;
+  if (positional.embed) x = positional.embed(x, start);
+  return norm ? norm.forward(x) : x;
 }
 
 /**
  * One stack of blocks with token embeddings, a positional encoding and an LM head. Serves decoder-only (causal
  * mask), encoder-only (no mask) and prefix-LM (bidirectional prefix, causal continuation) architectures.
- * Parameter paths: `embed`, `segment` (with segment embeddings), `pos`, `blocks.N`, `norm`, `head` (untied).
+ * Parameter paths: `embed`, `segment` (with segment embeddings), `pos`, `blocks.N`, `norm`, `head` (untied),
+ * `embedNorm` (with model.embeddingNorm).
  */
 export class Transformer extends Module implements LanguageModel {
   readonly architecture: TransformerParts['architecture'];
@@ -108,6 +112,7 @@ export class Transformer extends Module implements LanguageModel {
   readonly finalNorm?: Norm;
   readonly lmHead?: Linear;
   readonly segmentEmbedding?: Embedding;
+  readonly embeddingNorm?: Norm;
   private readonly scale: number;
   private readonly rate: number;
 
@@ -122,6 +127,7 @@ export class Transformer extends Module implements LanguageModel {
     this.blocks = this.childList('blocks', parts.blocks);
     if (parts.finalNorm) this.finalNorm = this.child('norm', parts.finalNorm);
     if (parts.lmHead) this.lmHead = this.child('head', parts.lmHead);
+    if (parts.embeddingNorm) this.embeddingNorm = this.child('embedNorm', parts.embeddingNorm);
     this.scale = parts.embeddingScale ? Math.sqrt(parts.dims.dModel) : 1;
     this.rate = parts.dropout;
   }
@@ -143,7 +149,7 @@ export class Transformer extends Module implements LanguageModel {
   /** Input embeddings of `tokens` whose first position is `start`: token (+ segment) embeddings plus positions. */
   embed(tokens: tf.Tensor, start = 0, segments?: tf.Tensor): tf.Tensor {
     const seg = segments && this.segmentEmbedding ? this.segmentEmbedding.forward(segments) : undefined;
-    return embedTokens(this.tokenEmbedding, tokens, this.positional, start, this.scale, seg);
+    return embedTokens(this.tokenEmbedding, tokens, this.positional, start, this.scale, seg, this.embeddingNorm);
   }
 
   /**

@@ -1,0 +1,115 @@
+/**
+ * Span reconstruction of a trained span-corruption model on the test split of its corpus (held out from
+ * training), with the objective's own corruption at a fixed seed:
+ *   npx tsx test/plugins/objectives/measure-t5.ts <run-dir> [rows]
+ * Prints JSON: for the tokens inside the corrupted spans, the arg-max accuracy of the model given the true
+ * prefix of the target (teacher forcing) against the most frequent token; and, decoding greedily with the KV
+ * cache from the corrupted input alone, the share of spans reproduced exactly and of span tokens right at their
+ * place. Then a few examples (input, true target, greedy output), decoded as text.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { evalWindows } from '../../../core/data/sampler.ts';
+import { generate } from '../../../core/generate.ts';
+import { buildModel } from '../../../core/model/build.ts';
+import { Rng } from '../../../core/rng.ts';
+import { newForwardContext } from '../../../core/slots/context.ts';
+import { selectBackend } from '../../../node/backend.ts';
+import { readCheckpointDir } from '../../../node/checkpoint-store.ts';
+import { resolveConfigFile } from '../../../node/config-file.ts';
+import { prepareData } from '../../../node/data.ts';
+import { loadTokenizer } from '../../../node/tokenizer-file.ts';
+import { SpanCorruptionObjective } from '../../../plugins/objectives/span-corruption.ts';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: npx tsx test/plugins/objectives/measure-t5.ts <run-dir> [rows]');
+  process.exit(2);
+}
+const rowsWanted = Number(process.argv[3] ?? 64);
+await selectBackend('wasm');
+const saved = readCheckpointDir(join(dir, 'checkpoint'), { optimizer: false });
+const { config, registry } = await resolveConfigFile(saved.config);
+const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
+const data = prepareData(config, { tokenizer });
+const model = buildModel(config, registry, tokenizer.vocabSize);
+model.loadStateDict(saved.weights);
+model.eval();
+const o = config.objective as unknown as { noiseDensity: number; meanSpanLength: number };
+const objective = new SpanCorruptionObjective(o, config.architecture);
+const special = new Set(tokenizer.specials.map((s) => tokenizer.tokenId(s)));
+const eos = tokenizer.tokenId('<eos>');
+const bos = tokenizer.tokenId('<bos>');
+
+const counts = new Float64Array(tokenizer.vocabSize);
+for (const t of data.train) counts[t]++;
+const mostFrequent = counts.indexOf(Math.max(...counts));
+
+/** Spans of a target row: the tokens after each sentinel, up to the next special. */
+const spansOf = (target: number[]) => {
+  const spans: number[][] = [];
+  for (const t of target) {
+    if (special.has(t)) {
+      if (t !== eos) spans.push([]);
+    } else spans[spans.length - 1]?.push(t);
+  }
+  return spans;
+};
+
+const batchSize = 16;
+const rng = new Rng(1);
+const width = objective.windowLength(config.training.seqLen);
+const tally = { tokens: 0, forced: 0, unigram: 0, spans: 0, exact: 0, placed: 0 };
+const examples: { input: string; target: string; greedy: string }[] = [];
+for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(rowsWanted / batchSize))) {
+  const batch = objective.makeBatch(windows, batchSize, tokenizer, rng);
+  const { inputs, targets } = batch.tensors;
+  const ls = inputs.shape[1];
+  const lt = targets.shape[1];
+  // Teacher forcing: the decoder reads <bos> + target[:-1] and predicts target.
+  const decoderIn = Int32Array.from({ length: batchSize * lt }, (_, i) => (i % lt === 0 ? bos : targets.data[i - 1]));
+  const predicted = tf.tidy(() => {
+    const logits = model.forward({ tokens: tf.tensor(inputs.data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32') }, newForwardContext(new Rng(0)));
+    return Array.from(tf.argMax(logits, -1).dataSync());
+  });
+  for (let b = 0; b < batchSize; b++) {
+    const n = batch.extras!.targetLengths[b];
+    const target = Array.from(targets.data.subarray(b * lt, b * lt + n));
+    target.forEach((t, i) => {
+      if (special.has(t)) return;
+      tally.tokens++;
+      if (predicted[b * lt + i] === t) tally.forced++;
+      if (mostFrequent === t) tally.unigram++;
+    });
+    const input = Array.from(inputs.data.subarray(b * ls, b * ls + batch.extras!.inputLengths[b]));
+    const greedy = generate(model, input, { maxTokens: n + 8, temperature: 0, stopId: eos, decoderStartId: bos });
+    const want = spansOf(target);
+    const got = spansOf(greedy);
+    want.forEach((span, k) => {
+      tally.spans++;
+      if (got[k] && got[k].length === span.length && span.every((t, i) => got[k][i] === t)) tally.exact++;
+      span.forEach((t, i) => {
+        if (got[k]?.[i] === t) tally.placed++;
+      });
+    });
+    if (examples.length < 6) examples.push({ input: tokenizer.decode(input), target: tokenizer.decode(target), greedy: tokenizer.decode(greedy) });
+  }
+}
+const pct = (x: number, n: number) => +((100 * x) / n).toFixed(1);
+console.log(
+  JSON.stringify(
+    {
+      run: dir,
+      split: 'test',
+      spanTokens: tally.tokens,
+      teacherForcedAccuracy: pct(tally.forced, tally.tokens),
+      mostFrequentTokenAccuracy: pct(tally.unigram, tally.tokens),
+      spans: tally.spans,
+      greedyExactSpans: pct(tally.exact, tally.spans),
+      greedySpanTokensInPlace: pct(tally.placed, tally.tokens),
+      examples,
+    },
+    null,
+    1,
+  ),
+);
