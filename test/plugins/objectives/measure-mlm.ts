@@ -5,23 +5,12 @@
  * Prints JSON: positions scored, mean NLL and accuracy of the model, of the unigram baseline, and of an
  * untrained model of the same config, over all selected positions and over those shown as <mask>.
  */
-import { join } from 'node:path';
 import { buildModel } from '../../../core/model/build.ts';
-import { selectBackend } from '../../../node/backend.ts';
-import { readCheckpointDir } from '../../../node/checkpoint-store.ts';
-import { resolveConfigFile } from '../../../node/config-file.ts';
-import { prepareData } from '../../../node/data.ts';
-import { loadTokenizer } from '../../../node/tokenizer-file.ts';
+import { loadRun } from './load-run.ts';
 import { maskedVsUnigram } from './masked-vs-unigram.ts';
 
 const dir = process.argv[2];
-await selectBackend('wasm');
-const saved = readCheckpointDir(join(dir, 'checkpoint'), { optimizer: false });
-const { config, registry } = await resolveConfigFile(saved.config);
-const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
-const data = prepareData(config, { tokenizer });
-const model = buildModel(config, registry, tokenizer.vocabSize);
-model.loadStateDict(saved.weights);
+const { config, registry, tokenizer, data, model } = await loadRun(dir);
 const o = { seqLen: config.training.seqLen, batchSize: 16, batches: Number(process.argv[3] ?? 40), seed: 1 };
 const trained = maskedVsUnigram(model, tokenizer, data.train, data.test, o);
 const untrained = maskedVsUnigram(buildModel(config, registry, tokenizer.vocabSize), tokenizer, data.train, data.test, o);

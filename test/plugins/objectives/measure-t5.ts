@@ -7,19 +7,13 @@
  * cache from the corrupted input alone, the share of spans reproduced exactly and of span tokens right at their
  * place. Then a few examples (input, true target, greedy output), decoded as text.
  */
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { evalWindows } from '../../../core/data/sampler.ts';
 import { generate } from '../../../core/generate.ts';
-import { buildModel } from '../../../core/model/build.ts';
 import { Rng } from '../../../core/rng.ts';
 import { newForwardContext } from '../../../core/slots/context.ts';
-import { selectBackend } from '../../../node/backend.ts';
-import { readCheckpointDir } from '../../../node/checkpoint-store.ts';
-import { resolveConfigFile } from '../../../node/config-file.ts';
-import { prepareData } from '../../../node/data.ts';
-import { loadTokenizer } from '../../../node/tokenizer-file.ts';
 import { SpanCorruptionObjective } from '../../../plugins/objectives/span-corruption.ts';
+import { loadRun } from './load-run.ts';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -27,13 +21,7 @@ if (!dir) {
   process.exit(2);
 }
 const rowsWanted = Number(process.argv[3] ?? 64);
-await selectBackend('wasm');
-const saved = readCheckpointDir(join(dir, 'checkpoint'), { optimizer: false });
-const { config, registry } = await resolveConfigFile(saved.config);
-const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
-const data = prepareData(config, { tokenizer });
-const model = buildModel(config, registry, tokenizer.vocabSize);
-model.loadStateDict(saved.weights);
+const { config, tokenizer, data, model } = await loadRun(dir);
 model.eval();
 const o = config.objective as unknown as { noiseDensity: number; meanSpanLength: number };
 const objective = new SpanCorruptionObjective(o, config.architecture);
