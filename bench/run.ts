@@ -2,7 +2,8 @@
  * `npm run bench [-- --steps N --backend B --config FILE… --baseline-steps N --no-stock --no-torch --replicas R]`: trains reference configs
  * for a fixed number of steps and prints, per config, tokens/s and ms/step of the trainer, the step split into
  * forward / backward / optimizer, model FLOPs per token, achieved GFLOP/s and utilisation against the measured
- * matrix-product ceilings (tfjs on this backend, NumPy's sgemm when available), peak RSS and tensor count.
+ * matrix-product ceilings (tfjs on this backend, NumPy's sgemm when available), the estimated activation memory
+ * of a step (as `plugformer plan` computes it), peak RSS and tensor count.
  * For gpt-ref it also trains the same model written as plain tfjs (bench/plain-tfjs.ts) in this process and,
  * on wasm, in a child process with the stock kernels, and prints "plugformer / plain tfjs"; then gpt-ref with the
  * data-parallel strategy on R replica threads (default: one per core, at most 4), and the same model in PyTorch
@@ -15,6 +16,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigValidator } from '../core/config/validate.ts';
 import { modelCost } from '../core/model/flops.ts';
+import { modelCensus } from '../core/parallel/census.ts';
+import { planDataParallel } from '../core/parallel/plan-data-parallel.ts';
 import { backendInfo, selectBackend } from '../node/backend.ts';
 import { readConfigFile } from '../node/config-file.ts';
 import { prepareData } from '../node/data.ts';
@@ -66,6 +69,8 @@ for (const file of values.config!) {
   const session = createSession(config, registry, data);
   const { model, trainer } = session;
   const cost = modelCost(model as never, config.training.seqLen);
+  // The plan's estimate of what one device keeps for the backward pass (the same figure `plugformer plan` prints).
+  const activationBytes = planDataParallel(modelCensus(model, config), config, 1).perDevice[0].activationBytes;
   const timed: number[] = [];
   let peakRss = 0;
   trainer.on('step', (e) => {
@@ -91,6 +96,7 @@ for (const file of values.config!) {
     // Filled in once the end-of-run ceiling is known.
     '% of tfjs matMul': 0,
     '% of NumPy sgemm': 'n/a',
+    'activations MiB (est.)': Math.round(activationBytes / 2 ** 20),
     'peak RSS MiB': Math.round(peakRss / 2 ** 20),
     'tensors after run': tensorsAfterRun,
   });

@@ -27,7 +27,7 @@ export function matMulGflops(n: number, reps: number, transposeB = false): numbe
   }
 }
 
-/** Best GFLOP/s of NumPy's float32 n×n matmul over `reps` runs, or null when $PLUGFORMER_PYTHON (default python3) or NumPy is missing. */
+/** Best GFLOP/s of NumPy's float32 n×n matmul over `reps` runs, or null when python3 or NumPy is missing. */
 export function numpyGflops(n: number, reps: number): number | null {
   const script = [
     'import numpy as np, time',
@@ -38,7 +38,7 @@ export function numpyGflops(n: number, reps: number): number | null {
     '    t = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t)',
     'print(2 * n ** 3 / best / 1e9)',
   ].join('\n');
-  const run = spawnSync(process.env.PLUGFORMER_PYTHON ?? 'python3', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
   const value = run.status === 0 ? Number(run.stdout.trim()) : NaN;
   return Number.isFinite(value) ? value : null;
 }
