@@ -19,19 +19,11 @@ import { newForwardContext } from '../../../core/slots/context.ts';
 import { selectBackend } from '../../../node/backend.ts';
 import { builtinModule } from '../../../plugins/index.ts';
 import { MlmObjective } from '../../../plugins/objectives/mlm.ts';
+import { alphabetRuns } from '../../helpers/alphabet-runs.ts';
 
 const W = 32;
 const B = 16;
 
-/** `B` rows of `W` consecutive letters of the alphabet (wrapping after z), each from a random start. */
-function alphabetRuns(rng: Rng): Int32Array {
-  const out = new Int32Array(B * W);
-  for (let b = 0; b < B; b++) {
-    const start = rng.int(26);
-    for (let t = 0; t < W; t++) out[b * W + t] = 97 + ((start + t) % 26);
-  }
-  return out;
-}
 
 describe('masked LM learns from context', () => {
   it('predicts masked letters of alphabet runs far below the unigram ln 26 within 300 steps', async () => {
@@ -52,7 +44,7 @@ describe('masked LM learns from context', () => {
     const rng = new Rng(1);
     const losses: number[] = [];
     for (let step = 0; step < 300; step++) {
-      const host = objective.makeBatch(alphabetRuns(rng), B, tokenizer, rng);
+      const host = objective.makeBatch(alphabetRuns(rng, B, W), B, tokenizer, rng);
       const batch = Object.fromEntries(Object.entries(host.tensors).map(([k, h]) => [k, tf.tensor(h.data, h.shape, h.dtype)]));
       const loss = optimizer.minimize(() => objective.loss(model, batch, {}, newForwardContext(rng.fork(), { training: true })).loss, true, variables)!;
       losses.push(loss.dataSync()[0]);
