@@ -22,7 +22,9 @@ export class ScaleNorm extends Module implements Norm {
 
   forward(x: tf.Tensor): tf.Tensor {
     const x32 = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
-    const length = tf.maximum(tf.norm(x32, 'euclidean', -1, true), this.eps);
+    // max(‖x‖, ε) as √max(Σx², ε²): the same value, but an all-zero row (e.g. dropped out entirely) gets a zero
+    // gradient instead of the NaN of ‖x‖'s derivative x/‖x‖ at 0.
+    const length = tf.sqrt(tf.maximum(tf.sum(tf.square(x32), -1, true), this.eps * this.eps));
     return tf.mul(tf.div(x32, length), this.gain);
   }
 }

@@ -34,6 +34,18 @@ describe('scalenorm', () => {
     norm.dispose();
   });
 
+  it('gives a zero row (e.g. wholly dropped out) a finite gradient: g/ε per unit, as below the clamp', () => {
+    const norm = makeNorm(scalenorm, 2, { eps: 0.1 }) as ScaleNorm;
+    const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(norm.forward(x)))(tf.tensor2d([[0, 0], [3, 4]])).arraySync() as number[][]);
+    // Below ε the output is g·x/ε, so d/dx of its sum is g/ε = √2/0.1 in each unit.
+    expect(dx[0][0]).toBeCloseTo(Math.SQRT2 / 0.1, 4);
+    expect(dx[0][1]).toBeCloseTo(Math.SQRT2 / 0.1, 4);
+    // Above ε: d/dx Σ g·x/‖x‖ = g·(1/‖x‖ − x·Σx/‖x‖³) = √2·(1/5 − 7x/125).
+    expect(dx[1][0]).toBeCloseTo(Math.SQRT2 * (1 / 5 - (7 * 3) / 125), 5);
+    expect(dx[1][1]).toBeCloseTo(Math.SQRT2 * (1 / 5 - (7 * 4) / 125), 5);
+    norm.dispose();
+  });
+
   it('computes in float32 when given integers', () => {
     const norm = makeNorm(scalenorm, 2);
     const y = tf.tidy(() => norm.forward(tf.tensor2d([[3, 4]], undefined, 'int32')));
