@@ -21,6 +21,8 @@ export function attachProgress(trainer: Trainer, logEvery: number, stream: NodeJ
     if (tty) stream.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${line}\x1b[K`);
     else if (e.step % logEvery === 0 || e.step === e.totalSteps) stream.write(`${line}\n`);
   });
-  trainer.on('eval', (e) => stream.write(`${tty ? '\n' : ''}eval step ${e.step}: val_loss ${e.valLoss.toFixed(4)} ppl ${e.perplexity.toFixed(2)} bpb ${e.bitsPerByte.toFixed(3)}\n`));
+  // Perplexity and bits per byte only where the loss is a token NLL (NaN otherwise: rtd, nsp, sop, span-boundary, distillation).
+  const perToken = (e: { perplexity: number; bitsPerByte: number }) => (Number.isFinite(e.perplexity) ? ` ppl ${e.perplexity.toFixed(2)} bpb ${e.bitsPerByte.toFixed(3)}` : '');
+  trainer.on('eval', (e) => stream.write(`${tty ? '\n' : ''}eval step ${e.step}: val_loss ${e.valLoss.toFixed(4)}${perToken(e)}\n`));
   trainer.on('nan', (e) => stream.write(`${tty ? '\n' : ''}non-finite ${e.where} at step ${e.step} (${e.action})\n`));
 }

@@ -149,7 +149,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         if (e.step % config.training.logEvery === 0 || e.step === e.totalSteps)
           metrics.append({ step: e.step, loss: e.loss, lr: e.lr, grad_norm: e.gradNorm, tokens_per_s: e.tokensPerSecond, step_ms: e.stepMs, ...e.metrics });
       });
-      trainer.on('eval', (e) => metrics.append({ step: e.step, val_loss: e.valLoss, val_ppl: e.perplexity, val_bpb: e.bitsPerByte }));
+      // Perplexity and bits per byte are left out where the loss is no token NLL (Objective.tokenNll).
+      trainer.on('eval', (e) => metrics.append({ step: e.step, val_loss: e.valLoss, ...(Number.isFinite(e.perplexity) ? { val_ppl: e.perplexity, val_bpb: e.bitsPerByte } : {}) }));
       trainer.on('nan', (e) => metrics.append({ step: e.step, event: 'non-finite', where: e.where, action: e.action }));
       trainer.on('router', (e) => {
         if (e.step % config.training.logEvery === 0) metrics.append({ step: e.step, event: 'router', layer: e.layer, ...(e.values as Record<string, number>) });

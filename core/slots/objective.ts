@@ -35,6 +35,11 @@ export interface ObjectiveLoss {
  * generator — hence a Module), sop/nsp, span-boundary, permutation-lm, distillation (teacher loaded by the plugin).
  */
 export interface Objective extends Module {
+  /**
+   * False when the loss is not a mean token negative log-likelihood (it adds a classifier or a discriminator
+   * term, or a distillation KL), so perplexity and bits per byte mean nothing and are reported as NaN. Default true.
+   */
+  readonly tokenNll?: boolean;
   /** Raw tokens per example the objective needs for a model sequence length `seqLen` (causal-lm: seqLen + 1). */
   windowLength(seqLen: number): number;
   /** windows: `batchSize` rows of `windowLength` token ids, row-major. `rng` drives masking/noising. */

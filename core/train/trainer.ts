@@ -163,7 +163,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       return { loss, targetTokens, grads: byPath, metrics };
     });
 
-  /** Mean validation loss (per target token) over `evalBatches` fixed batches, with perplexity and bits per byte. */
+  /**
+   * Mean validation loss (per target token) over `evalBatches` fixed batches, with perplexity and bits per byte
+   * (NaN for an objective whose loss is not a token NLL; see Objective.tokenNll).
+   */
   evaluate(stream: Int32Array = this.o.validation): EvalEvent {
     const t = this.o.config.training;
     const window = this.o.objective.windowLength(t.seqLen);
@@ -187,7 +190,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       model.train(wasTraining);
     }
     const valLoss = sum / Math.max(count, 1);
-    return { step: this.state.step, valLoss, perplexity: Math.exp(valLoss), bitsPerByte: valLoss / this.o.bytesPerToken / Math.LN2, metrics: {} };
+    const nll = this.o.objective.tokenNll !== false;
+    return { step: this.state.step, valLoss, perplexity: nll ? Math.exp(valLoss) : NaN, bitsPerByte: nll ? valLoss / this.o.bytesPerToken / Math.LN2 : NaN, metrics: {} };
   }
 
   private async checkpoint(): Promise<void> {

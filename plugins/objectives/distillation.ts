@@ -48,6 +48,8 @@ export function softLoss(teacher: tf.Tensor, student: tf.Tensor, temperature: nu
  * neither trained nor saved with the student.
  */
 export class DistillationObjective extends Module implements Objective {
+  /** τ²·KL mixed with the hard loss is not a token NLL. */
+  readonly tokenNll = false;
   private readonly base: CausalLmObjective | MlmObjective;
 
   constructor(

@@ -65,6 +65,8 @@ export function sampleRows(logits: tf.Tensor, rng: Rng): number[] {
  * jointly on L = L_MLM(generator) + λ·L_disc (λ = 50); a sample equal to the original counts as original.
  */
 export class RtdObjective extends Module implements Objective {
+  /** L_MLM + λ·L_disc is not a token NLL. */
+  readonly tokenNll = false;
   readonly generator: LanguageModel;
   readonly head: DiscriminatorHead;
 

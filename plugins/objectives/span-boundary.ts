@@ -104,6 +104,8 @@ export class SpanBoundaryHead extends Module {
  * objective); L = L_MLM + L_SBO, both through the model's LM head.
  */
 export class SpanBoundaryObjective extends Module implements Objective {
+  /** L_MLM + L_SBO is not a token NLL. */
+  readonly tokenNll = false;
   readonly head: SpanBoundaryHead;
 
   constructor(

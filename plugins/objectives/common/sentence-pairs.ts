@@ -72,6 +72,8 @@ export class PairClassifier extends Module {
  */
 export class SentencePairObjective extends Module implements Objective {
   readonly head: PairClassifier;
+  /** The classifier's loss (plus the MLM loss when on) is not a token NLL. */
+  readonly tokenNll = false;
 
   constructor(
     ctx: BuildContext,
