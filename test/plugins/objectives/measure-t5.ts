@@ -8,6 +8,7 @@
  * place. Then a few examples (input, true target, greedy output), decoded as text.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { paddingMask } from '../../../core/attention/mask.ts';
 import { evalWindows } from '../../../core/data/sampler.ts';
 import { generate } from '../../../core/generate.ts';
 import { Rng } from '../../../core/rng.ts';
@@ -57,7 +58,9 @@ for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(row
   // Teacher forcing: the decoder reads <bos> + target[:-1] and predicts target.
   const decoderIn = Int32Array.from({ length: batchSize * lt }, (_, i) => (i % lt === 0 ? bos : targets.data[i - 1]));
   const predicted = tf.tidy(() => {
-    const logits = model.forward({ tokens: tf.tensor(inputs.data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32') }, newForwardContext(new Rng(0)));
+    // As in training: the encoder's padding is masked.
+    const mask = paddingMask(batch.extras!.inputLengths);
+    const logits = model.forward({ tokens: tf.tensor(inputs.data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32'), mask }, newForwardContext(new Rng(0)));
     return Array.from(tf.argMax(logits, -1).dataSync());
   });
   for (let b = 0; b < batchSize; b++) {
