@@ -94,7 +94,7 @@ export class EncoderDecoder extends Module implements LanguageModel {
 
   /** The encoder's output (the memory) [B, Ts, D]; `mask` hides padding. Never touches a KV cache. */
   encode(tokens: tf.Tensor, ctx: ForwardContext, mask?: Mask): tf.Tensor {
-    const x = embedTokens(this.table(this.encoder), tokens, this.encoder.positional, 0, this.scale, undefined, this.encoder.embeddingNorm);
+    const x = embedTokens(this.table(this.encoder), tokens, this.encoder.positional, 0, this.scale, { norm: this.encoder.embeddingNorm });
     const input = { mask: mask ? intersect(fullMask, mask) : fullMask, positional: this.encoder.positional, tokenIds: tokens };
     return runStack(x, this.encoder.blocks, this.encoder.finalNorm, this.rate, input, { ...ctx, cache: undefined });
   }
@@ -104,7 +104,7 @@ export class EncoderDecoder extends Module implements LanguageModel {
    * tokens continue the cached positions (incremental decoding); `memoryMask` hides encoder padding.
    */
   decode(decoderTokens: tf.Tensor, memory: tf.Tensor, ctx: ForwardContext, memoryMask?: Mask): tf.Tensor {
-    const x = embedTokens(this.table(this.decoder), decoderTokens, this.decoder.positional, ctx.cache?.length ?? 0, this.scale, undefined, this.decoder.embeddingNorm);
+    const x = embedTokens(this.table(this.decoder), decoderTokens, this.decoder.positional, ctx.cache?.length ?? 0, this.scale, { norm: this.decoder.embeddingNorm });
     const input = { mask: causalMask, positional: this.decoder.positional, tokenIds: decoderTokens, cache: ctx.cache, memory, memoryMask };
     return runStack(x, this.decoder.blocks, this.decoder.finalNorm, this.rate, input, ctx);
   }

@@ -87,7 +87,7 @@ export function runStack(x: tf.Tensor, blocks: readonly Block[], finalNorm: Norm
  * Token embeddings times `scale` (√d in Vaswani's models, else 1), plus `extra` (segment embeddings) and the
  * absolute positions from `start` where the encoding embeds them, normalised by `norm` when given (BERT, BART).
  */
-export function embedTokens(table: Embedding, tokens: tf.Tensor, positional: PositionalEncoding, start: number, scale: number, extra?: tf.Tensor, norm?: Norm): tf.Tensor {
+export function embedTokens(table: Embedding, tokens: tf.Tensor, positional: PositionalEncoding, start: number, scale: number, { extra, norm }: { extra?: tf.Tensor; norm?: Norm } = {}): tf.Tensor {
   checkLength(positional, start + tokens.shape[1]!);
   let x = table.forward(tokens);
   if (scale !== 1) x = tf.mul(x, scale);
@@ -149,7 +149,7 @@ export class Transformer extends Module implements LanguageModel {
   /** Input embeddings of `tokens` whose first position is `start`: token (+ segment) embeddings plus positions. */
   embed(tokens: tf.Tensor, start = 0, segments?: tf.Tensor): tf.Tensor {
     const seg = segments && this.segmentEmbedding ? this.segmentEmbedding.forward(segments) : undefined;
-    return embedTokens(this.tokenEmbedding, tokens, this.positional, start, this.scale, seg, this.embeddingNorm);
+    return embedTokens(this.tokenEmbedding, tokens, this.positional, start, this.scale, { extra: seg, norm: this.embeddingNorm });
   }
 
   /**

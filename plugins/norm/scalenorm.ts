@@ -22,8 +22,8 @@ export class ScaleNorm extends Module implements Norm {
 
   forward(x: tf.Tensor): tf.Tensor {
     const x32 = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
-    // max(‖x‖, ε) as √max(Σx², ε²): the same value, but an all-zero row (e.g. dropped out entirely) gets a zero
-    // gradient instead of the NaN of ‖x‖'s derivative x/‖x‖ at 0.
+    // max(‖x‖, ε) as √max(Σx², ε²): the same value, but below ε no gradient flows into the length, so an
+    // all-zero row (e.g. wholly dropped out) gets g/ε per unit instead of the NaN of ‖x‖'s derivative x/‖x‖ at 0.
     const length = tf.sqrt(tf.maximum(tf.sum(tf.square(x32), -1, true), this.eps * this.eps));
     return tf.mul(tf.div(x32, length), this.gain);
   }

@@ -26,8 +26,8 @@ describe('evaluation metrics', () => {
     expect(e.bitsPerByte).toBeCloseTo(e.valLoss / Math.LN2, 6);
   });
 
-  it('a loss that is no token NLL (ELECTRA: L_MLM + λ·L_disc; NSP) reports neither', async () => {
-    for (const objective of [{ type: 'rtd' }, { type: 'nsp' }]) {
+  it('a loss that is no token NLL (ELECTRA: L_MLM + λ·L_disc; NSP, SOP, SpanBERT) reports neither', async () => {
+    for (const objective of [{ type: 'rtd' }, { type: 'nsp' }, { type: 'sop' }, { type: 'span-boundary' }]) {
       const e = await evaluate({ architecture: 'encoder-only', objective });
       expect(Number.isFinite(e.valLoss)).toBe(true);
       expect(e.perplexity).toBeNaN();

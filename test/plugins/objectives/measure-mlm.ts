@@ -6,10 +6,10 @@
  * untrained model of the same config, over all selected positions and over those shown as <mask>.
  */
 import { buildModel } from '../../../core/model/build.ts';
-import { loadRun } from './load-run.ts';
+import { loadRun, runDirArgument } from './load-run.ts';
 import { maskedVsUnigram } from './masked-vs-unigram.ts';
 
-const dir = process.argv[2];
+const dir = runDirArgument('npx tsx test/plugins/objectives/measure-mlm.ts <run-dir> [batches]');
 const { config, registry, tokenizer, data, model } = await loadRun(dir);
 const o = { seqLen: config.training.seqLen, batchSize: 16, batches: Number(process.argv[3] ?? 40), seed: 1 };
 const trained = maskedVsUnigram(model, tokenizer, data.train, data.test, o);

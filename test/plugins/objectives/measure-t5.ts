@@ -14,13 +14,9 @@ import { generate } from '../../../core/generate.ts';
 import { Rng } from '../../../core/rng.ts';
 import { newForwardContext } from '../../../core/slots/context.ts';
 import { SpanCorruptionObjective } from '../../../plugins/objectives/span-corruption.ts';
-import { loadRun } from './load-run.ts';
+import { loadRun, runDirArgument } from './load-run.ts';
 
-const dir = process.argv[2];
-if (!dir) {
-  console.error('usage: npx tsx test/plugins/objectives/measure-t5.ts <run-dir> [rows]');
-  process.exit(2);
-}
+const dir = runDirArgument('npx tsx test/plugins/objectives/measure-t5.ts <run-dir> [rows]');
 const rowsWanted = Number(process.argv[3] ?? 64);
 const { config, tokenizer, data, model } = await loadRun(dir);
 model.eval();
