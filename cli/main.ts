@@ -33,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  // `plugformer <command> --help` prints that command's usage rather than an unknown-option error.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: plugformer ${command.summary}`);
+    return 0;
+  }
   try {
     return await command.run(rest);
   } catch (e) {

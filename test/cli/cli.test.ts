@@ -72,6 +72,13 @@ describe('plugformer CLI', () => {
     expect(cli('train').code).toBe(2);
   });
 
+  it('<command> --help prints that command\'s usage and exits 0', () => {
+    const r = cli('train', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^usage: plugformer train <config> \[--steps N\]/);
+    expect(cli('generate', 'some-run', '-h').out).toMatch(/^usage: plugformer generate <run-dir> --prompt TEXT/);
+  });
+
   it('train refuses an invalid config without writing anything', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ model: { dModel: 'big' } }));
