@@ -113,6 +113,10 @@ async function activate(candidate: Candidate): Promise<string | null> {
   } catch (error) {
     return `failed to initialise (${firstLine(error)})`;
   }
+  // tfjs's cpu backend prints a one-time "install tfjs-node" banner on stderr at its first tensor. Here cpu is an
+  // explicit choice or the last fallback after the native packages were tried, and the run reports its backend
+  // itself, so the banner is only noise (on `plugformer validate`, for one).
+  if (candidate.backend === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return null;
 }
 

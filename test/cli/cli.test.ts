@@ -44,6 +44,7 @@ describe('plugformer CLI', () => {
     expect(bad.err).toMatch(/\/ffn\/colour: unknown property "colour"/);
     const good = cli('validate', 'examples/gpt-tiny.json');
     expect(good.code).toBe(0);
+    expect(good.err).toBe(''); // nothing on stderr: not even tfjs's "install tfjs-node" banner of the cpu dry build
     const resolved = JSON.parse(good.out);
     expect(resolved.model.headDim).toBe(32);
     expect(resolved.attention).toEqual({ type: 'multi-head', bias: true });
