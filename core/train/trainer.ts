@@ -48,8 +48,8 @@ export function decayed(path: string, rank: number): boolean {
   return rank >= 2 && !matchesGlob(path, '**.bias');
 }
 
-/** Seeds derived per step, so a resumed run draws exactly the same dropout masks and data noise. */
-function stepRng(seed: number, step: number, stream: number): Rng {
+/** Seeds derived per step, so a resumed run draws exactly the same dropout masks and data noise (stream 2: the objective's data noise). */
+export function stepRng(seed: number, step: number, stream: number): Rng {
   return new Rng((seed * 1_000_003 + step * 7919 + stream * 104_729) | 0);
 }
 

@@ -16,7 +16,8 @@ function examplePatch(name: string): object {
     positional: c.positional,
     objective: c.objective,
     tokenizer: c.tokenizer,
-    model: { normPlacement: c.model.normPlacement },
+    // The model options that decide whether a small model leaves its plateau (docs/objectives.md), where set.
+    model: Object.fromEntries(['normPlacement', 'embeddingNorm', 'embeddingScale', 'initStd'].filter((k) => k in c.model).map((k) => [k, c.model[k]])),
   };
 }
 
