@@ -3,7 +3,9 @@
  * training), with the objective's own corruption at a fixed seed:
  *   npx tsx test/plugins/objectives/measure-t5.ts <run-dir> [rows]
  * Prints JSON: for the tokens inside the corrupted spans, the arg-max accuracy of the model given the true
- * prefix of the target (teacher forcing) against the most frequent token; and, decoding greedily with the KV
+ * prefix of the target (teacher forcing) against the most frequent token; their mean NLL, and the same NLL
+ * when each row's encoder reads another row's input (a model that reads its encoder does worse then; one that
+ * only models span contents does not); and, decoding greedily with the KV
  * cache from the corrupted input alone, the share of spans reproduced exactly and of span tokens right at their
  * place. Then a few examples (input, true target, greedy output), decoded as text.
  */
@@ -44,7 +46,7 @@ const spansOf = (target: number[]) => {
 const batchSize = 16;
 const rng = new Rng(1);
 const width = objective.windowLength(config.training.seqLen);
-const tally = { tokens: 0, forced: 0, unigram: 0, spans: 0, exact: 0, placed: 0 };
+const tally = { tokens: 0, forced: 0, unigram: 0, spans: 0, exact: 0, placed: 0, nll: 0, swappedNll: 0 };
 const examples: { input: string; target: string; greedy: string }[] = [];
 for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(rowsWanted / batchSize))) {
   const batch = objective.makeBatch(windows, batchSize, tokenizer, rng);
@@ -53,12 +55,21 @@ for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(row
   const lt = targets.shape[1];
   // Teacher forcing: the decoder reads <bos> + target[:-1] and predicts target.
   const decoderIn = Int32Array.from({ length: batchSize * lt }, (_, i) => (i % lt === 0 ? bos : targets.data[i - 1]));
-  const predicted = tf.tidy(() => {
-    // As in training: the encoder's padding is masked.
-    const mask = paddingMask(batch.extras!.inputLengths);
-    const logits = model.forward({ tokens: tf.tensor(inputs.data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32'), mask }, newForwardContext(new Rng(0)));
-    return Array.from(tf.argMax(logits, -1).dataSync());
-  });
+  // Teacher-forced log-probabilities of the targets given each row's own input, and given the next row's input
+  // instead: a decoder that reads its encoder loses probability on the span tokens when the input is swapped.
+  const run = (rows: number[]) =>
+    tf.tidy(() => {
+      const data = Int32Array.from(rows.flatMap((r) => Array.from(inputs.data.subarray(r * ls, (r + 1) * ls))));
+      // As in training: the encoder's padding is masked.
+      const mask = paddingMask(rows.map((r) => batch.extras!.inputLengths[r]));
+      const logits = model.forward({ tokens: tf.tensor(data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32'), mask }, newForwardContext(new Rng(0)));
+      const logProbs = tf.logSoftmax(logits);
+      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor(targets.data, targets.shape, 'int32'), logProbs.shape[2]!)), -1);
+      return { predicted: Array.from(tf.argMax(logits, -1).dataSync()), logProb: Array.from(picked.dataSync()) };
+    });
+  const own = run(Array.from({ length: batchSize }, (_, b) => b));
+  const swapped = run(Array.from({ length: batchSize }, (_, b) => (b + 1) % batchSize));
+  const predicted = own.predicted;
   for (let b = 0; b < batchSize; b++) {
     const n = batch.extras!.targetLengths[b];
     const target = Array.from(targets.data.subarray(b * lt, b * lt + n));
@@ -66,6 +77,8 @@ for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(row
       if (special.has(t)) return;
       tally.tokens++;
       if (predicted[b * lt + i] === t) tally.forced++;
+      tally.nll -= own.logProb[b * lt + i];
+      tally.swappedNll -= swapped.logProb[b * lt + i];
       if (mostFrequent === t) tally.unigram++;
     });
     const input = Array.from(inputs.data.subarray(b * ls, b * ls + batch.extras!.inputLengths[b]));
@@ -91,6 +104,8 @@ console.log(
       spanTokens: tally.tokens,
       teacherForcedAccuracy: pct(tally.forced, tally.tokens),
       mostFrequentTokenAccuracy: pct(tally.unigram, tally.tokens),
+      spanTokenNll: +(tally.nll / tally.tokens).toFixed(3),
+      spanTokenNllWithAnotherRowsInput: +(tally.swappedNll / tally.tokens).toFixed(3),
       spans: tally.spans,
       greedyExactSpans: pct(tally.exact, tally.spans),
       greedySpanTokensInPlace: pct(tally.placed, tally.tokens),
