@@ -59,10 +59,10 @@ for (const windows of evalWindows(data.test, width - 1, batchSize, Math.ceil(row
   // instead: a decoder that reads its encoder loses probability on the span tokens when the input is swapped.
   const run = (rows: number[]) =>
     tf.tidy(() => {
-      const data = Int32Array.from(rows.flatMap((r) => Array.from(inputs.data.subarray(r * ls, (r + 1) * ls))));
+      const ids = Int32Array.from(rows.flatMap((r) => Array.from(inputs.data.subarray(r * ls, (r + 1) * ls))));
       // As in training: the encoder's padding is masked.
       const mask = paddingMask(rows.map((r) => batch.extras!.inputLengths[r]));
-      const logits = model.forward({ tokens: tf.tensor(data, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32'), mask }, newForwardContext(new Rng(0)));
+      const logits = model.forward({ tokens: tf.tensor(ids, inputs.shape, 'int32'), decoderTokens: tf.tensor(decoderIn, [batchSize, lt], 'int32'), mask }, newForwardContext(new Rng(0)));
       const logProbs = tf.logSoftmax(logits);
       const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor(targets.data, targets.shape, 'int32'), logProbs.shape[2]!)), -1);
       return { predicted: Array.from(tf.argMax(logits, -1).dataSync()), logProb: Array.from(picked.dataSync()) };
