@@ -19,20 +19,23 @@ export interface Session {
   trainer: Trainer;
 }
 
-/** Model, objective, parallel strategy and trainer for a resolved config and prepared data. */
-export function createSession(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore): Session {
+/**
+ * Model, objective, parallel strategy and trainer for a resolved config and prepared data. `host` adds services
+ * to the plugins' build context beyond BuildContext, e.g. `loadModel` for a distillation teacher.
+ */
+export function createSession(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore, host: object = {}): Session {
   // A plugin may refuse half-way through building (after others allocated weights): free every variable the
   // failed build created, so a refused config leaves the engine as it found it.
   const existing = new Set(Object.keys(tf.engine().state.registeredVariables));
   try {
-    return assemble(config, registry, data, store);
+    return assemble(config, registry, data, store, host);
   } catch (e) {
     for (const [name, v] of Object.entries(tf.engine().state.registeredVariables)) if (!existing.has(name)) v.dispose();
     throw e;
   }
 }
 
-function assemble(config: PlugformerConfig, registry: Registry, data: PreparedData, store?: CheckpointStore): Session {
+function assemble(config: PlugformerConfig, registry: Registry, data: PreparedData, store: CheckpointStore | undefined, host: object): Session {
   const model = buildModel(config, registry, data.tokenizer.vocabSize);
   const ctx: BuildContext = {
     dims: model.dims,
@@ -44,7 +47,7 @@ function assemble(config: PlugformerConfig, registry: Registry, data: PreparedDa
     initStd: config.model.initStd,
     registry,
   };
-  const objective = registry.create('objective', config.objective, ctx);
+  const objective = registry.create('objective', config.objective, { ...ctx, ...host });
   const parallel = registry.create('parallel', config.parallel, ctx);
   const trainer = new Trainer({
     config,

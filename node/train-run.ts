@@ -13,6 +13,7 @@ import { checkDataFits, prepareData } from './data.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { inspectRunDir, lockRunDir, runPaths } from './run-dir.ts';
 import { createSession } from './session.ts';
+import { loadTeacher } from './teacher.ts';
 import { loadTokenizer, saveTokenizer } from './tokenizer-file.ts';
 
 export interface TrainRunOptions {
@@ -115,9 +116,19 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   // A resumed run appends to metrics.jsonl; one damaged beyond a torn last line is refused now, not mid-run.
   if (o.resume) MetricsLog.read(paths.metrics);
   const backend = await selectBackend(o.backend);
-  const data = prepareData(config, { tokenizer: o.resume && existsSync(paths.tokenizer) ? loadTokenizer(paths.tokenizer) : undefined });
+  const teacher = await loadTeacher(config);
+  // A distilled student reads its data with the teacher's tokenizer (a resumed run: with its own saved copy).
+  const tokenizer = o.resume && existsSync(paths.tokenizer) ? loadTokenizer(paths.tokenizer) : teacher.run?.tokenizer;
+  const data = prepareData(config, { tokenizer });
   const store = new DirectoryCheckpointStore(paths.checkpoint);
-  const { model, objective, trainer } = withinMemory(config, () => createSession(config, registry, data, store));
+  let session;
+  try {
+    session = withinMemory(config, () => createSession(config, registry, data, store, teacher.host));
+  } catch (e) {
+    teacher.dispose();
+    throw e;
+  }
+  const { model, objective, trainer } = session;
   try {
     checkDataFits(data, config, objective.windowLength(config.training.seqLen));
     const release = lockRunDir(o.out);
@@ -175,6 +186,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   } finally {
     model.dispose();
     objective.dispose();
+    teacher.dispose();
     trainer.optimizer.dispose();
   }
 }

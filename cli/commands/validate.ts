@@ -7,19 +7,21 @@ import type { Registry } from '../../core/registry.ts';
 import { selectBackend } from '../../node/backend.ts';
 import { readConfigFile, resolveConfigFile } from '../../node/config-file.ts';
 import { createSession } from '../../node/session.ts';
+import { type TeacherHost, loadTeacher } from '../../node/teacher.ts';
 import { withinMemory } from '../../node/train-run.ts';
 
 /**
  * Build the model, objective and trainer of `config` on a dummy token stream and free them again, so that a
  * refusal only a plugin can make (sizes that do not divide, options that conflict) is reported by `validate`
- * rather than by the first `train`. BPE vocabularies do not exist before training; the byte one stands in.
+ * rather than by the first `train`. BPE vocabularies do not exist before training; the byte one stands in
+ * (a distillation teacher's own tokenizer, where there is one).
  */
-function dryBuild(config: PlugformerConfig, registry: Registry): void {
-  const tokenizer = new ByteTokenizer({ sentinels: config.tokenizer.sentinels });
+function dryBuild(config: PlugformerConfig, registry: Registry, teacher: TeacherHost): void {
+  const tokenizer = teacher.run?.tokenizer ?? new ByteTokenizer({ sentinels: config.tokenizer.sentinels });
   const stream = new Int32Array(Math.max(1024, 4 * config.training.seqLen * config.training.batchSize)).fill(tokenizer.tokenId('<eos>'));
   const data = { tokenizer, train: stream, validation: stream, test: stream, bytesPerToken: 1, documents: { train: 1, validation: 1, test: 1 } };
   tf.tidy(() => {
-    const { model, objective, trainer } = withinMemory(config, () => createSession(config, registry, data));
+    const { model, objective, trainer } = withinMemory(config, () => createSession(config, registry, data, undefined, teacher.host));
     model.dispose();
     objective.dispose();
     trainer.optimizer.dispose();
@@ -32,7 +34,13 @@ export async function validateCommand(args: string[]): Promise<number> {
   const raw = await readConfigFile(positionals[0]);
   const { config, registry } = await resolveConfigFile(raw);
   await selectBackend('cpu');
-  dryBuild(config, registry);
+  // A distillation config names a teacher run: loading it is part of checking the config.
+  const teacher = await loadTeacher(config);
+  try {
+    dryBuild(config, registry, teacher);
+  } finally {
+    teacher.dispose();
+  }
   console.log(JSON.stringify(config, null, 2));
   return 0;
 }

@@ -127,6 +127,35 @@ describe('plugformer CLI', () => {
     expect(g.out.trim().length).toBeGreaterThan(0);
   });
 
+  it('distillation: train a student from a teacher run directory; validate loads the teacher; a missing one is refused', () => {
+    const dir = scratch();
+    const gpt = JSON.parse(readFileSync('examples/gpt-tiny.json', 'utf8'));
+    const tiny = (dModel: number) => ({
+      ...gpt,
+      model: { ...gpt.model, dModel, numLayers: 1, numHeads: 2, dFF: 2 * dModel },
+      training: { ...gpt.training, batchSize: 4, seqLen: 16, evalEvery: 3, evalBatches: 1, checkpointEvery: 3 },
+    });
+    writeFileSync(join(dir, 'teacher.json'), JSON.stringify(tiny(32)));
+    const teacher = join(dir, 'teacher');
+    expect(cli('train', join(dir, 'teacher.json'), '--steps', '3', '--out', teacher).code).toBe(0);
+    const student = (ref: string) => ({ ...tiny(16), objective: { type: 'distillation', teacher: ref, temperature: 2, alpha: 0.5 } });
+    writeFileSync(join(dir, 'student.json'), JSON.stringify(student(teacher)));
+    expect(cli('validate', join(dir, 'student.json')).code).toBe(0);
+    const run = join(dir, 'student');
+    const t = cli('train', join(dir, 'student.json'), '--steps', '3', '--out', run);
+    expect(t.code, t.err).toBe(0);
+    // τ²·KL mixed with the hard loss is no token NLL: no perplexity in the progress line.
+    const progress = t.out + t.err;
+    expect(progress).toMatch(/val_loss/);
+    expect(progress).not.toMatch(/ppl/);
+    expect(readFileSync(join(run, 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(teacher, 'tokenizer.json'), 'utf8'));
+    writeFileSync(join(dir, 'orphan.json'), JSON.stringify(student(join(dir, 'no-such-run'))));
+    const orphan = cli('train', join(dir, 'orphan.json'), '--steps', '3', '--out', join(dir, 'orphan'));
+    expect(orphan.code).toBe(2);
+    expect(orphan.err).toMatch(/no-such-run has no checkpoint/);
+    expect(existsSync(join(dir, 'orphan'))).toBe(false);
+  });
+
   it('train --data uses a user JSONL corpus instead of Brown', () => {
     const dir = scratch();
     const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: `Document ${i}: the quick brown fox jumps over the lazy dog. `.repeat(4) }));
