@@ -117,13 +117,15 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   if (o.resume) MetricsLog.read(paths.metrics);
   const backend = await selectBackend(o.backend);
   const teacher = await loadTeacher(config);
-  // A distilled student reads its data with the teacher's tokenizer (a resumed run: with its own saved copy).
-  const tokenizer = o.resume && existsSync(paths.tokenizer) ? loadTokenizer(paths.tokenizer) : teacher.run?.tokenizer;
-  const data = prepareData(config, { tokenizer });
   const store = new DirectoryCheckpointStore(paths.checkpoint);
+  let data;
   let session;
+  // A refused corpus or model must not leave the teacher's weights behind.
   try {
-    session = withinMemory(config, () => createSession(config, registry, data, store, teacher.host));
+    // A distilled student reads its data with the teacher's tokenizer (a resumed run: with its own saved copy).
+    const tokenizer = o.resume && existsSync(paths.tokenizer) ? loadTokenizer(paths.tokenizer) : teacher.run?.tokenizer;
+    data = prepareData(config, { tokenizer });
+    session = withinMemory(config, () => createSession(config, registry, data!, store, teacher.host));
   } catch (e) {
     teacher.dispose();
     throw e;
