@@ -33,8 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  // `plugformer <command> --help` prints that command's usage rather than an unknown-option error.
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // `plugformer <command> --help` prints that command's usage rather than an unknown-option error. Only option
+  // tokens count: a value written `--prompt=-h` or anything after `--` is the user's text.
+  const end = rest.indexOf('--');
+  const options = end < 0 ? rest : rest.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) {
     console.log(`usage: plugformer ${command.summary}`);
     return 0;
   }

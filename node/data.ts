@@ -58,19 +58,3 @@ export function prepareData(config: PlugformerConfig, opts: { tokenizer?: Tokeni
     documents: { train: split.train.length, validation: split.validation.length, test: split.test.length },
   };
 }
-
-/**
- * Refuse, before anything is written, a corpus too small for the configured batches: training needs one
- * window of `windowLength` tokens, evaluation one batch of `batchSize` consecutive windows of the validation
- * split. Otherwise the run would fail only at its first step or first evaluation, with outputs half written.
- */
-export function checkDataFits(data: PreparedData, config: PlugformerConfig, windowLength: number): void {
-  const { batchSize, seqLen } = config.training;
-  const corpus = config.data.corpus;
-  const advice = 'use a larger corpus, or lower training.batchSize / training.seqLen';
-  if (data.train.length < windowLength)
-    throw new DataError(`corpus "${corpus}" is too small: its training split (${data.documents.train} documents) has ${data.train.length} tokens, fewer than one window of ${windowLength} (training.seqLen ${seqLen}); ${advice}`);
-  const windows = Math.floor((data.validation.length - 1) / (windowLength - 1));
-  if (windows < batchSize)
-    throw new DataError(`corpus "${corpus}" is too small: its validation split (${data.documents.validation} documents, ${data.validation.length} tokens) holds ${windows} evaluation windows of ${windowLength} tokens, fewer than one batch of training.batchSize ${batchSize}; ${advice}`);
-}

@@ -9,7 +9,8 @@ import { Rng } from '../core/rng.ts';
 import type { Objective } from '../core/slots/objective.ts';
 import type { ParallelStrategy } from '../core/slots/parallel.ts';
 import { type CheckpointStore } from '../core/train/checkpoint.ts';
-import { Trainer } from '../core/train/trainer.ts';
+import { objectiveWindow, Trainer } from '../core/train/trainer.ts';
+import { DataError } from '../core/errors.ts';
 import type { PreparedData } from './data.ts';
 
 export interface Session {
@@ -48,6 +49,7 @@ function assemble(config: PlugformerConfig, registry: Registry, data: PreparedDa
     registry,
   };
   const objective = registry.create('objective', config.objective, { ...ctx, ...host });
+  checkDataFits(data, config, objectiveWindow(objective, config));
   const parallel = registry.create('parallel', config.parallel, ctx);
   const trainer = new Trainer({
     config,
@@ -61,6 +63,22 @@ function assemble(config: PlugformerConfig, registry: Registry, data: PreparedDa
     store,
   });
   return { model, objective, parallel, trainer };
+}
+
+/**
+ * Refuse, before anything is written, a corpus too small for the configured batches: training needs one
+ * window of `windowLength` tokens, evaluation one batch of `batchSize` consecutive windows of the validation
+ * split. Otherwise the run would fail only at its first step or first evaluation, with outputs half written.
+ */
+function checkDataFits(data: PreparedData, config: PlugformerConfig, windowLength: number): void {
+  const { batchSize, seqLen } = config.training;
+  const corpus = config.data.corpus;
+  const advice = 'use a larger corpus, or lower training.batchSize / training.seqLen';
+  if (data.train.length < windowLength)
+    throw new DataError(`corpus "${corpus}" is too small: its training split (${data.documents.train} documents) has ${data.train.length} tokens, fewer than one window of ${windowLength} (training.seqLen ${seqLen}); ${advice}`);
+  const windows = Math.floor((data.validation.length - 1) / (windowLength - 1));
+  if (windows < batchSize)
+    throw new DataError(`corpus "${corpus}" is too small: its validation split (${data.documents.validation} documents, ${data.validation.length} tokens) holds ${windows} evaluation windows of ${windowLength} tokens, fewer than one batch of training.batchSize ${batchSize}; ${advice}`);
 }
 
 export type { Tokenizer };

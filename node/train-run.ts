@@ -9,7 +9,7 @@ import { writeFileAtomic } from './atomic.ts';
 import { selectBackend } from './backend.ts';
 import { DirectoryCheckpointStore } from './checkpoint-store.ts';
 import { readConfigFile, resolveConfigFile } from './config-file.ts';
-import { checkDataFits, prepareData } from './data.ts';
+import { prepareData } from './data.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { inspectRunDir, lockRunDir, runPaths } from './run-dir.ts';
 import { createSession } from './session.ts';
@@ -132,7 +132,6 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   const { model, objective, trainer } = session;
   try {
-    checkDataFits(data, config, objective.windowLength(config.training.seqLen));
     const release = lockRunDir(o.out);
     try {
       const metrics = new MetricsLog(paths.metrics);

@@ -334,7 +334,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
  * Raw tokens per row for the configured seqLen. The sampler needs at least 2; an objective's own refusal of
  * seqLen (a DataError from `windowLength`) is a config problem, reported at /training/seqLen before any step.
  */
-function objectiveWindow(objective: Objective, config: PlugformerConfig): number {
+export function objectiveWindow(objective: Objective, config: PlugformerConfig): number {
   const { seqLen } = config.training;
   let window: number;
   try {

@@ -78,6 +78,11 @@ describe('plugformer CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^usage: plugformer train <config> \[--steps N\]/);
     expect(cli('generate', 'some-run', '-h').out).toMatch(/^usage: plugformer generate <run-dir> --prompt TEXT/);
+    // A prompt that reads "-h" is text, not a request for help.
+    const prompt = cli('generate', 'no-such-run', '--prompt=-h');
+    expect(prompt.code).toBe(2);
+    expect(prompt.out).toBe('');
+    expect(prompt.err).toMatch(/no-such-run/);
   });
 
   it('train refuses an invalid config without writing anything', () => {
