@@ -85,7 +85,7 @@ export type { LanguageModel, ModelInputs } from '../core/model/language-model.ts
 export { prepareTexts, type TextData, type TextDocument } from './text-data.ts';
 export { ByteTokenizer } from '../core/data/byte-tokenizer.ts';
 export { trainBpe, BpeTokenizer } from '../core/data/bpe-tokenizer.ts';
-export { tokenizerFromJSON, type Tokenizer, type DecodeOptions } from '../core/data/tokenizer.ts';
+export { tokenizerFromJSON, encodeWithSpecials, type Tokenizer, type DecodeOptions } from '../core/data/tokenizer.ts';
 
 // Training, evaluation, generation, checkpoints.
 export { createSession, type Session } from '../node/session.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, PlugformerError } from '../../core/errors.ts';
-import type { Tokenizer } from '../../core/data/tokenizer.ts';
+import { encodeWithSpecials } from '../../core/data/tokenizer.ts';
 import { generate } from '../../core/generate.ts';
 import { buildModel } from '../../core/model/build.ts';
 import { selectBackend } from '../../node/backend.ts';
@@ -85,9 +85,4 @@ export async function generateCommand(args: string[]): Promise<number> {
   const ids = generate(model, prompt, { ...sampling, stopId });
   process.stdout.write(`${values.prompt}${tokenizer.decode(ids, { skipSpecial: true })}\n`);
   return 0;
-}
-
-/** `text` as token ids, where a special token written out (`<extra_id_0>`, `<mask>`) is that token. */
-function encodeWithSpecials(tokenizer: Tokenizer, text: string): number[] {
-  return text.split(/(<[^<>\s]+>)/).flatMap((part) => (part === '' ? [] : tokenizer.hasToken(part) ? [tokenizer.tokenId(part)] : tokenizer.encode(part)));
 }

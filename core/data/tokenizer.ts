@@ -41,3 +41,11 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   }
   return new BpeTokenizer(model);
 }
+
+/**
+ * `text` as token ids, where a special token written out (`<extra_id_0>`, `<mask>`) is that token and every other
+ * piece is plain text: how a user writes a T5 span-corruption or BERT cloze prompt by hand.
+ */
+export function encodeWithSpecials(tokenizer: Tokenizer, text: string): number[] {
+  return text.split(/(<[^<>\s]+>)/).flatMap((part) => (part === '' ? [] : tokenizer.hasToken(part) ? [tokenizer.tokenId(part)] : tokenizer.encode(part)));
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { trainBpe } from '../../../core/data/bpe-tokenizer.ts';
 import { ByteTokenizer } from '../../../core/data/byte-tokenizer.ts';
-import { tokenizerFromJSON } from '../../../core/data/tokenizer.ts';
+import { encodeWithSpecials, tokenizerFromJSON } from '../../../core/data/tokenizer.ts';
 import { DataError } from '../../../core/errors.ts';
 
 const byteDoc = () => JSON.parse(JSON.stringify(new ByteTokenizer({ specials: ['<eos>', '<pad>'], sentinels: 1 })));
@@ -56,4 +56,14 @@ describe('tokenizerFromJSON', () => {
       expect(call).toThrow(message);
     });
   }
+});
+
+describe('encodeWithSpecials', () => {
+  it('reads a written-out special token as that token and everything else as text', () => {
+    const tok = new ByteTokenizer({ specials: ['<eos>', '<mask>'], sentinels: 2 });
+    const ids = encodeWithSpecials(tok, 'I <extra_id_0> red<extra_id_1>.<mask>');
+    expect(ids).toEqual([...tok.encode('I '), tok.tokenId('<extra_id_0>'), ...tok.encode(' red'), tok.tokenId('<extra_id_1>'), ...tok.encode('.'), tok.tokenId('<mask>')]);
+    // A bracketed word that is no special token of this tokenizer stays text.
+    expect(encodeWithSpecials(tok, 'a <b> c')).toEqual(tok.encode('a <b> c'));
+  });
 });
