@@ -16,6 +16,8 @@ import { corruptedLengths, longestFitting, noiseSpanToUniqueSentinel, nonNoiseSp
 export interface SpanCorruptionConfig {
   noiseDensity: number;
   meanSpanLength: number;
+  /** Rotate each noise mask by a random offset (T5's `random_roll`), so the last span need not end the row. Default false. */
+  randomRoll?: boolean;
 }
 
 /** One row of T5 span corruption: the corrupted input and the target, each ending in `<eos>`. */
@@ -42,20 +44,20 @@ export class SpanCorruptionObjective extends Module implements Objective {
    * shorter); one stack, input and target together fill it.
    */
   windowLength(seqLen: number): number {
-    const lengths = (n: number) => corruptedLengths(n, this.o.noiseDensity, this.o.meanSpanLength);
+    const lengths = (n: number) => corruptedLengths(n, this.o.noiseDensity, this.o.meanSpanLength, this.o.randomRoll);
     return longestFitting(seqLen, singleStack(this.architecture) ? (n) => singleStackLength(lengths(n)) : (n) => lengths(n).input);
   }
 
   makeBatch(windows: Int32Array, batchSize: number, tokenizer: Tokenizer, rng: Rng): HostBatch {
     const vocab = vocabularyOf(tokenizer);
     const rows = rowsOf(windows, batchSize);
-    const spans = spanCounts(rows[0].length, this.o.noiseDensity, this.o.meanSpanLength).noiseSpans;
+    const spans = spanCounts(rows[0].length, this.o.noiseDensity, this.o.meanSpanLength).noiseSpans + (this.o.randomRoll ? 1 : 0);
     if (!tokenizer.hasToken(sentinelToken(spans - 1)))
       throw new ConfigError([{ path: '/tokenizer/sentinels', message: `span-corruption of ${rows[0].length}-token windows needs ${spans} sentinel tokens (<extra_id_0>…<extra_id_${spans - 1}>); set "tokenizer": {"sentinels": ${Math.max(spans, 100)}} (T5 uses 100)` }]);
     const sentinels = Array.from({ length: spans }, (_, k) => vocab.id(sentinelToken(k)));
     const eos = vocab.id('<eos>');
     return pairBatch(
-      rows.map((w) => corruptSpans(w, randomSpansNoiseMask(w.length, this.o.noiseDensity, this.o.meanSpanLength, rng), sentinels, eos)),
+      rows.map((w) => corruptSpans(w, randomSpansNoiseMask(w.length, this.o.noiseDensity, this.o.meanSpanLength, rng, this.o.randomRoll), sentinels, eos)),
       vocab,
     );
   }
@@ -76,6 +78,11 @@ export default definePlugin<'objective', SpanCorruptionConfig>({
     properties: {
       noiseDensity: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.15, description: 'Fraction of the tokens that are noise.' },
       meanSpanLength: { type: 'number', minimum: 1, default: 3, description: 'Mean length of a noise span.' },
+      randomRoll: {
+        type: 'boolean',
+        default: false,
+        description: "Rotate each row's noise mask by a random offset (T5's random_roll), so a row need not end with a span; off: T5's default layout, which always ends with one.",
+      },
     },
   },
   capabilities: { architectures: ['encoder-decoder', 'prefix-lm'] },

@@ -44,8 +44,13 @@ export function randomSegmentation(items: number, segments: number, rng: Rng): n
 /**
  * T5's `random_spans_noise_mask`: true at noise positions. Non-noise and noise spans alternate, starting with
  * non-noise and ending with noise; both kinds have random lengths (noise spans average `meanSpan`).
+ *
+ * With `randomRoll` (T5's `random_roll=True`), the mask is then rotated by a random offset in [0, length), so
+ * a sequence need not end in a noise span. A span rotated across the end becomes two: one more sentinel. A row
+ * that then starts with noise gets T5's pairing: the target starts with that span before any sentinel, and its
+ * `<extra_id_k>` is followed by the span the input marks `<extra_id_k+1>`.
  */
-export function randomSpansNoiseMask(length: number, density: number, meanSpan: number, rng: Rng): boolean[] {
+export function randomSpansNoiseMask(length: number, density: number, meanSpan: number, rng: Rng, randomRoll = false): boolean[] {
   const n = Math.max(length, 2);
   const { noiseTokens, noiseSpans } = spanCounts(length, density, meanSpan);
   const noise = randomSegmentation(noiseTokens, noiseSpans, rng);
@@ -55,7 +60,12 @@ export function randomSpansNoiseMask(length: number, density: number, meanSpan: 
     for (let i = 0; i < nonNoise[s]; i++) mask.push(false);
     for (let i = 0; i < noise[s]; i++) mask.push(true);
   }
-  return mask.slice(0, length);
+  if (!randomRoll) return mask.slice(0, length);
+  // tf.roll(mask, shift=offset): element i moves to (i + offset) mod n.
+  const offset = rng.int(n);
+  const rolled = new Array<boolean>(n);
+  mask.forEach((m, i) => (rolled[(i + offset) % n] = m));
+  return rolled.slice(0, length);
 }
 
 /**
@@ -80,11 +90,15 @@ export function nonNoiseSpanToUniqueSentinel(tokens: ArrayLike<number>, mask: re
   return noiseSpanToUniqueSentinel(tokens, mask.map((m) => !m), sentinels);
 }
 
-/** Lengths of the corrupted input and the targets of `length` raw tokens, each with its final EOS. */
-export function corruptedLengths(length: number, density: number, meanSpan: number): { input: number; target: number } {
+/**
+ * Lengths of the corrupted input and the targets of `length` raw tokens, each with its final EOS; with
+ * `randomRoll`, the longest they can be (a span split across the end adds a sentinel to each).
+ */
+export function corruptedLengths(length: number, density: number, meanSpan: number, randomRoll = false): { input: number; target: number } {
   const { noiseTokens, noiseSpans } = spanCounts(length, density, meanSpan);
+  const sentinels = noiseSpans + (randomRoll ? 1 : 0);
   // Non-noise spans number as many as noise spans (the layout alternates, ending with noise).
-  return { input: length - noiseTokens + noiseSpans + 1, target: noiseTokens + noiseSpans + 1 };
+  return { input: length - noiseTokens + sentinels + 1, target: noiseTokens + sentinels + 1 };
 }
 
 /**

@@ -102,6 +102,25 @@ describe('random_spans_noise_mask', () => {
     for (const c of counts) expect(c / 30000).toBeCloseTo(1 / 3, 1);
   });
 
+  it('randomRoll (T5\'s random_roll) rotates that layout by a random offset, so a row need not end with noise', () => {
+    const length = 64;
+    let endsWithNoise = 0;
+    let startsWithNoise = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const plain = randomSpansNoiseMask(length, 0.15, 3, new Rng(seed));
+      const rolled = randomSpansNoiseMask(length, 0.15, 3, new Rng(seed), true);
+      // The same segmentation draws, then a rotation: some offset maps the plain mask onto the rolled one.
+      const offsets = Array.from({ length }, (_, k) => k).filter((k) => plain.every((m, i) => rolled[(i + k) % length] === m));
+      expect(offsets.length).toBeGreaterThan(0);
+      if (rolled[length - 1]) endsWithNoise++;
+      if (rolled[0]) startsWithNoise++;
+    }
+    // A uniform offset puts noise at the last position with probability 10/64 ≈ 0.16 (always, without the roll).
+    expect(endsWithNoise / 400).toBeGreaterThan(0.08);
+    expect(endsWithNoise / 400).toBeLessThan(0.25);
+    expect(startsWithNoise).toBeGreaterThan(0);
+  });
+
   it('degenerate lengths keep at least one noise and one non-noise token', () => {
     expect(spanCounts(2, 0.01, 3)).toEqual({ noiseTokens: 1, noiseSpans: 1 });
     expect(spanCounts(10, 0.99, 3)).toEqual({ noiseTokens: 9, noiseSpans: 1 });
@@ -145,6 +164,36 @@ describe('span-corruption objective', () => {
       const filled = inp.flatMap((t) => (t >= 263 ? spans[t - 263] : [t]));
       expect(filled).toEqual(Array.from(windows.slice(b * 20, (b + 1) * 20)));
     }
+  });
+
+  it('with randomRoll, every row still fits the sized window and gives back its tokens (a span split across the end takes one more sentinel)', () => {
+    const tokenizer = new ByteTokenizer({ sentinels: 10 });
+    const o = new SpanCorruptionObjective({ noiseDensity: 0.15, meanSpanLength: 3, randomRoll: true }, 'encoder-decoder');
+    const raw = o.windowLength(16);
+    const bound = corruptedLengths(raw, 0.15, 3, true);
+    expect(bound.input).toBeLessThanOrEqual(16);
+    const text = tokenizer.encode('The Fulton County Grand Jury said Friday an investigation of recent primary elections');
+    const windows = Int32Array.from({ length: 8 * raw }, (_, i) => text[i % text.length]);
+    let split = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const batch = o.makeBatch(windows, 8, tokenizer, new Rng(seed));
+      const [li, lt] = [batch.tensors.inputs.shape[1], batch.tensors.targets.shape[1]];
+      expect(li).toBeLessThanOrEqual(bound.input);
+      expect(lt).toBeLessThanOrEqual(bound.target);
+      for (let b = 0; b < 8; b++) {
+        const inp = Array.from(batch.tensors.inputs.data.slice(b * li, b * li + batch.extras!.inputLengths[b] - 1));
+        const tgt = Array.from(batch.tensors.targets.data.slice(b * lt, b * lt + batch.extras!.targetLengths[b] - 1));
+        // T5's pairing: the k-th sentinel of the input is the k-th noise run of the target. When a row starts with
+        // noise, the target starts with that run before any sentinel, so the numbers no longer match (as in T5).
+        const runs: number[][] = [[]];
+        for (const t of tgt) if (t >= 263) runs.push([]); else runs[runs.length - 1].push(t);
+        const noise = runs.filter((r) => r.length > 0);
+        if (inp[0] >= 263 && inp[inp.length - 1] >= 263) split++;
+        let k = 0;
+        expect(inp.flatMap((t) => (t >= 263 ? noise[k++] : [t]))).toEqual(Array.from(windows.slice(b * raw, (b + 1) * raw)));
+      }
+    }
+    expect(split).toBeGreaterThan(0);
   });
 
   it('asks for sentinel tokens when the tokenizer has too few', () => {
