@@ -1,3 +1,4 @@
+import type { PlugformerConfig } from './config/types.ts';
 import type { Rng } from './rng.ts';
 import type { Registry } from './registry.ts';
 import type { Architecture, ModelDims } from './slots/context.ts';
@@ -80,6 +81,11 @@ export interface BuildContext {
   /** Standard deviation used by weight initialisers. */
   initStd: number;
   registry: Registry;
+  /**
+   * The resolved config of the model being built, for a model-level plugin that builds a model of its own in the
+   * same family (ELECTRA's generator copies its slots). Absent where a plugin is built outside a session.
+   */
+  config?: PlugformerConfig;
 }
 
 /** A plugin: `{kind, name, version, schema, capabilities, create}` plus catalogue metadata. */

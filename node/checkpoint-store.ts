@@ -10,6 +10,8 @@ import { recoverDir, writeDirAtomic } from './atomic.ts';
  * A checkpoint directory, replaced atomically on every save:
  * - `model.safetensors`: weights by parameter path (`blocks.0.attn.q.weight`, …). Linear weights are stored
  *   [in, out] (y = x·W), i.e. transposed relative to PyTorch's nn.Linear; `__metadata__.layout` says so.
+ * - `objective.safetensors`, only for an objective with parameters of its own (ELECTRA's generator and head,
+ *   the NSP/SOP and SpanBERT heads): those weights by their paths in the objective, in the same layout.
  * - `optimizer.safetensors`: optimizer state (`adam.m.<path>`, `adam.v.<path>`, …), metadata `step`.
  * - `state.json`: step, sampler position, tokens seen, elapsed time.
  * - `config.json`: the resolved config the weights belong to.
@@ -20,8 +22,10 @@ export class DirectoryCheckpointStore implements CheckpointStore {
   async save(c: Checkpoint): Promise<string> {
     const model = tensorsToSafetensors(c.weights, { format: 'pt', layout: 'linear weights are [in, out]: y = x @ W', producer: 'plugformer' });
     const optimizer = tensorsToSafetensors(c.optimizer.tensors, { step: String(c.optimizer.step) });
+    const objective: Record<string, Uint8Array> = c.objectiveWeights && Object.keys(c.objectiveWeights).length > 0 ? { 'objective.safetensors': tensorsToSafetensors(c.objectiveWeights, { format: 'pt', layout: 'linear weights are [in, out]: y = x @ W', producer: 'plugformer' }) } : {};
     await writeDirAtomic(this.dir, {
       'model.safetensors': model,
+      ...objective,
       'optimizer.safetensors': optimizer,
       'state.json': JSON.stringify(c.state, null, 2),
       'config.json': JSON.stringify(c.config, null, 2),
@@ -39,7 +43,10 @@ export class DirectoryCheckpointStore implements CheckpointStore {
 /** Model weights are floating point; an integer tensor in model.safetensors is a damaged or foreign file. */
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
-/** What {@link readCheckpointDir} reads; `optimizer: false` skips optimizer.safetensors (generation needs none). */
+/**
+ * What {@link readCheckpointDir} reads; `optimizer: false` reads the model alone, skipping optimizer.safetensors
+ * and objective.safetensors (generation and fine-tuning need neither; resuming needs both).
+ */
 export interface ReadCheckpointOptions {
   optimizer?: boolean;
 }
@@ -79,12 +86,20 @@ export function readCheckpointDir(dir: string, opts: ReadCheckpointOptions = {})
   const model = tensors('model.safetensors');
   for (const [name, t] of Object.entries(model.tensors))
     if (!FLOAT_DTYPES.has(t.dtype)) throw new DataError(`${join(dir, 'model.safetensors')}: weight "${name}" has dtype ${t.dtype}; model weights are floating point (F32, F16 or BF16)`);
-  const out = { config, state, weights: safetensorsToTensors(model) };
+  const out: Omit<LoadedCheckpoint, 'optimizer'> = { config, state, weights: safetensorsToTensors(model) };
   if (opts.optimizer === false) return out;
+  if (existsSync(join(dir, 'objective.safetensors'))) {
+    try {
+      out.objectiveWeights = safetensorsToTensors(tensors('objective.safetensors'));
+    } catch (e) {
+      for (const t of Object.values(out.weights)) t.dispose();
+      throw e;
+    }
+  }
   const opt = tensors('optimizer.safetensors');
   const step = Number(opt.metadata.step ?? 0);
   if (!Number.isInteger(step) || step < 0) {
-    for (const t of Object.values(out.weights)) t.dispose();
+    for (const t of [...Object.values(out.weights), ...Object.values(out.objectiveWeights ?? {})]) t.dispose();
     throw new DataError(`${join(dir, 'optimizer.safetensors')}: metadata "step" must be a non-negative integer, got ${JSON.stringify(opt.metadata.step)}`);
   }
   return { ...out, optimizer: { step, tensors: safetensorsToTensors(opt) } };

@@ -2,10 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PlugformerConfig } from '../core/config/types.ts';
 import type { Tokenizer } from '../core/data/tokenizer.ts';
 import { buildModel } from '../core/model/build.ts';
+import { modelLevelContext } from '../core/parallel/build-replica.ts';
 import type { LanguageModel } from '../core/model/language-model.ts';
-import type { BuildContext } from '../core/plugin.ts';
 import type { Registry } from '../core/registry.ts';
-import { Rng } from '../core/rng.ts';
 import type { Objective } from '../core/slots/objective.ts';
 import type { ParallelStrategy } from '../core/slots/parallel.ts';
 import { type CheckpointStore } from '../core/train/checkpoint.ts';
@@ -38,16 +37,7 @@ export function createSession(config: PlugformerConfig, registry: Registry, data
 
 function assemble(config: PlugformerConfig, registry: Registry, data: PreparedData, store: CheckpointStore | undefined, host: object): Session {
   const model = buildModel(config, registry, data.tokenizer.vocabSize);
-  const ctx: BuildContext = {
-    dims: model.dims,
-    rng: new Rng(config.training.seed + 1),
-    layer: -1,
-    causal: model.causal,
-    architecture: config.architecture,
-    dropout: config.model.dropout,
-    initStd: config.model.initStd,
-    registry,
-  };
+  const ctx = modelLevelContext(config, model, registry);
   const objective = registry.create('objective', config.objective, { ...ctx, ...host });
   checkDataFits(data, config, objectiveWindow(objective, config));
   const parallel = registry.create('parallel', config.parallel, ctx);

@@ -2,7 +2,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { PlugformerConfig } from '../core/config/types.ts';
 import { DataError, PlugformerError } from '../core/errors.ts';
+import type { Module } from '../core/module.ts';
+import type { Objective } from '../core/slots/objective.ts';
 import type { LoadedCheckpoint } from '../core/train/checkpoint.ts';
+import { objectiveParameters } from '../core/train/objective-parameters.ts';
 import type { TrainResult } from '../core/train/trainer.ts';
 import type { Trainer } from '../core/train/trainer.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -83,6 +86,17 @@ function differences(a: unknown, b: unknown, path = '', limit = 5, out: string[]
  * every non-training setting must match (training settings such as steps may change on resume), and the
  * embedding table must have one row per token of tokenizer.json.
  */
+/** An objective's own weights (ELECTRA's generator, …) from the checkpoint's objective.safetensors. */
+function restoreObjective(objective: Objective, weights: Record<string, tf.Tensor> | undefined, checkpoint: string, type: string): void {
+  if (objectiveParameters(objective).length === 0) return;
+  if (!weights) throw new DataError(`--resume: ${checkpoint} has no objective.safetensors, but objective "${type}" has weights of its own to restore`);
+  try {
+    (objective as unknown as Module).loadStateDict(weights);
+  } catch (e) {
+    throw e instanceof DataError ? new DataError(`--resume: ${checkpoint}/objective.safetensors does not fit the objective: ${e.message.replace(/^state dict does not fit the model: /, '')}`) : e;
+  }
+}
+
 function checkResumable(saved: LoadedCheckpoint, config: PlugformerConfig, vocabSize: number, out: string): void {
   const model = (c: PlugformerConfig) => ({ ...c, training: undefined });
   const diff = differences(model(saved.config), model(config));
@@ -146,9 +160,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
           } catch (e) {
             throw e instanceof DataError ? new DataError(`--resume: ${paths.checkpoint}/model.safetensors does not fit the model: ${e.message.replace(/^state dict does not fit the model: /, '')}`) : e;
           }
+          restoreObjective(objective, saved.objectiveWeights, paths.checkpoint, config.objective.type);
           trainer.restore(saved.state, saved.optimizer);
         } finally {
-          for (const t of [...Object.values(saved.weights), ...Object.values(saved.optimizer.tensors)]) t.dispose();
+          for (const t of [...Object.values(saved.weights), ...Object.values(saved.objectiveWeights ?? {}), ...Object.values(saved.optimizer.tensors)]) t.dispose();
         }
         metrics.resumeAt(saved.state.step);
       } else {

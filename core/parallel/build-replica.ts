@@ -1,5 +1,6 @@
 import type { PlugformerConfig } from '../config/types.ts';
 import { buildModel } from '../model/build.ts';
+import type { LanguageModel } from '../model/language-model.ts';
 import type { BuildContext } from '../plugin.ts';
 import type { Registry } from '../registry.ts';
 import { Rng } from '../rng.ts';
@@ -12,7 +13,12 @@ import type { ReplicaParts } from './replica.ts';
  */
 export function buildReplica(config: PlugformerConfig, registry: Registry, vocabSize: number): ReplicaParts {
   const model = buildModel(config, registry, vocabSize);
-  const ctx: BuildContext = {
+  return { model, objective: registry.create('objective', config.objective, modelLevelContext(config, model, registry)) };
+}
+
+/** The build context of the model-level plugins (objective, parallel strategy): seeded from the training seed + 1. */
+export function modelLevelContext(config: PlugformerConfig, model: LanguageModel, registry: Registry): BuildContext {
+  return {
     dims: model.dims,
     rng: new Rng(config.training.seed + 1),
     layer: -1,
@@ -21,6 +27,6 @@ export function buildReplica(config: PlugformerConfig, registry: Registry, vocab
     dropout: config.model.dropout,
     initStd: config.model.initStd,
     registry,
+    config,
   };
-  return { model, objective: registry.create('objective', config.objective, ctx) };
 }

@@ -7,6 +7,7 @@ import type { Objective } from '../slots/objective.ts';
 import type { FromReplica, ReplicaInit, ReplicaStep, ToReplica } from './host.ts';
 import { lossAndGradsOf } from './local-step.ts';
 import { StepMemory } from './step-memory.ts';
+import { objectiveParameters } from '../train/objective-parameters.ts';
 
 /** The replica's side of its channel: a worker's message port. */
 export interface ReplicaPort {
@@ -39,7 +40,7 @@ export function serveReplica(port: ReplicaPort, build: (init: ReplicaInit) => Pr
       try {
         if (message.type === 'init') {
           const parts = await build(message);
-          const all = new Map(parts.model.namedParameters().map((p) => [p.path, p.variable]));
+          const all = new Map([...parts.model.namedParameters(), ...objectiveParameters(parts.objective)].map((p) => [p.path, p.variable]));
           const missing = message.layout.params.filter((e) => !all.has(e.path)).map((e) => e.path);
           if (missing.length) throw new Error(`the replica's model lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''} (a model changed after it was built from the config cannot be replicated)`);
           // The coordinator decides what is trained (its model may have frozen parameters the config does not show).

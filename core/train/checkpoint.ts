@@ -19,6 +19,8 @@ export interface Checkpoint {
   config: PlugformerConfig;
   /** Model weights by parameter path (live variables: read, do not dispose). */
   weights: Record<string, tf.Tensor>;
+  /** The objective's own weights by its parameter paths (ELECTRA's generator, …); absent or empty when it has none. */
+  objectiveWeights?: Record<string, tf.Tensor>;
   optimizer: OptimizerState;
   state: TrainingState;
 }
@@ -37,6 +39,8 @@ export interface CheckpointStore {
 export interface LoadedCheckpoint {
   config: PlugformerConfig;
   weights: Record<string, tf.Tensor>;
+  /** Present when the checkpoint holds an objective's own weights. */
+  objectiveWeights?: Record<string, tf.Tensor>;
   optimizer: OptimizerState;
   state: TrainingState;
 }

@@ -10,6 +10,7 @@ import { Rng } from '../rng.ts';
 import { scoped } from '../scope.ts';
 import { newForwardContext } from '../slots/context.ts';
 import type { HostBatch, Objective } from '../slots/objective.ts';
+import { OBJECTIVE_PREFIX, objectiveParameters } from './objective-parameters.ts';
 import type { ParallelStrategy, StepResult } from '../slots/parallel.ts';
 import type { CheckpointStore, TrainingState } from './checkpoint.ts';
 import { clipByGlobalNorm } from './clip.ts';
@@ -74,7 +75,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const window = objectiveWindow(o.objective, o.config);
     this.sampler = new SequenceSampler(o.train, { seqLen: window - 1, batchSize: t.batchSize, seed: t.seed });
     this.probe(window);
-    this.params = o.model.trainableParameters();
+    this.params = [...o.model.trainableParameters(), ...objectiveParameters(o.objective, { trainableOnly: true })];
     const shapes = new Map(this.params.map((p) => [p.path, p.variable.rank]));
     this.optimizer = createOptimizer(t.optimizer as unknown as OptimizerConfig, { decayFilter: (path) => decayed(path, shapes.get(path) ?? 1) });
     this.state = { step: 0, sampler: this.sampler.getState(), elapsedMs: 0, tokensSeen: 0 };
@@ -203,7 +204,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     this.state.sampler = this.sampler.getState();
     const optimizer = this.optimizer.getState();
     try {
-      const location = await this.o.store.save({ config: this.o.config, weights: this.o.model.stateDict(), optimizer, state: { ...this.state } });
+      const location = await this.o.store.save({ config: this.o.config, weights: this.o.model.stateDict(), objectiveWeights: objectiveStateDict(this.o.objective), optimizer, state: { ...this.state } });
       this.emit('checkpoint', { step: this.state.step, location });
     } finally {
       for (const t of Object.values(optimizer.tensors)) t.dispose();
@@ -417,4 +418,9 @@ function nonFiniteGradient(grads: Map<string, tf.Tensor>): string {
     if (m > largestValue) [largest, largestValue] = [path, m];
   }
   return `${group(largest)} (finite, but the global norm overflows: max |g| = ${largestValue.toExponential(2)})`;
+}
+
+/** The objective's own weights by their paths in the objective (empty for an objective without parameters). */
+function objectiveStateDict(objective: Objective): Record<string, tf.Tensor> {
+  return Object.fromEntries(objectiveParameters(objective).map((p) => [p.path.slice(OBJECTIVE_PREFIX.length), p.variable]));
 }

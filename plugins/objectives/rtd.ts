@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigValidator } from '../../core/config/validate.ts';
 import type { Tokenizer } from '../../core/data/tokenizer.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, PlugformerError } from '../../core/errors.ts';
 import { buildModel } from '../../core/model/build.ts';
 import type { LanguageModel } from '../../core/model/language-model.ts';
 import { Module } from '../../core/module.ts';
@@ -30,6 +30,40 @@ export function generatorModel(ctx: BuildContext, fraction: number) {
   const { numHeads, headDim, dFF, numLayers, maxSeqLen } = ctx.dims;
   const heads = Math.max(1, Math.round(numHeads * fraction));
   return { dModel: heads * headDim, numHeads: heads, headDim, dFF: Math.max(1, Math.round(dFF * fraction)), numLayers, maxSeqLen, dropout: ctx.dropout, initStd: ctx.initStd };
+}
+
+/**
+ * ELECTRA's generator: the discriminator's family at `fraction` of its width. Within a session it copies the
+ * model's slots (attention, FFN, norm, positions) and block options, so a generator of a rotary, RMSNorm model is
+ * rotary and RMSNorm too; built outside one (no `ctx.config`), it takes the slot defaults.
+ */
+function buildGenerator(ctx: BuildContext, fraction: number): LanguageModel {
+  const model = ctx.config?.model;
+  const family = ctx.config
+    ? {
+        attention: ctx.config.attention,
+        ffn: ctx.config.ffn,
+        norm: ctx.config.norm,
+        positional: ctx.config.positional,
+        model: { normPlacement: model!.normPlacement, finalNorm: model!.finalNorm, embeddingNorm: model!.embeddingNorm, embeddingScale: model!.embeddingScale },
+      }
+    : { model: {} };
+  const raw = {
+    name: 'electra-generator',
+    architecture: 'encoder-only',
+    objective: { type: 'rtd' },
+    ...family,
+    model: { ...family.model, ...generatorModel(ctx, fraction) },
+    training: { seqLen: ctx.dims.maxSeqLen },
+  };
+  try {
+    return buildModel(new ConfigValidator(ctx.registry).resolve(raw), ctx.registry, ctx.dims.vocabSize, ctx.rng.seed());
+  } catch (e) {
+    if (!(e instanceof PlugformerError)) throw e;
+    const { dModel, numHeads } = raw.model;
+    const reasons = e instanceof ConfigError ? e.issues.map((issue) => `${issue.path || '/'}: ${issue.message}`) : [e.message];
+    throw new ConfigError(reasons.map((reason) => ({ path: '/objective/generatorFraction', message: `the generator (${numHeads} head(s), width ${dModel}) copies the model's slots, which refuse it: ${reason}` })));
+  }
 }
 
 /** log σ(z) for labels 1 and log(1 − σ(z)) for labels 0, averaged with weights: the stable form max(z,0) − z·y + log(1 + e^−|z|). */
@@ -76,14 +110,7 @@ export class RtdObjective extends Module implements Objective {
   ) {
     super();
     checkCorruption(o);
-    const config = new ConfigValidator(ctx.registry).resolve({
-      name: 'electra-generator',
-      architecture: 'encoder-only',
-      objective: { type: 'rtd' },
-      model: generatorModel(ctx, o.generatorFraction),
-      training: { seqLen: ctx.dims.maxSeqLen },
-    });
-    this.generator = this.child('generator', buildModel(config, ctx.registry, ctx.dims.vocabSize, ctx.rng.seed()));
+    this.generator = this.child('generator', buildGenerator(ctx, o.generatorFraction));
     this.head = this.child('head', new DiscriminatorHead(ctx));
   }
 

@@ -8,6 +8,7 @@ import { planDataParallel } from '../../core/parallel/plan-data-parallel.ts';
 import { StepMemory, layoutOf } from '../../core/parallel/step-memory.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { HostBatch } from '../../core/slots/objective.ts';
+import { objectiveParameters } from '../../core/train/objective-parameters.ts';
 import type { LocalStep, ParallelEnv, ParallelPlan, ParallelStrategy, PlanEnv, StepResult } from '../../core/slots/parallel.ts';
 
 interface DataParallelConfig {
@@ -41,8 +42,9 @@ export class DataParallel implements ParallelStrategy {
       throw new CapabilityError(`data-parallel with ${this.replicas} replicas needs a host that can start threads (under Node, withParallelHost(strategy) from node/parallel/thread-host.ts lends it worker threads); or set replicas to 1`);
     if (env.config.training.batchSize < this.replicas)
       throw new CapabilityError(`data-parallel: training.batchSize ${env.config.training.batchSize} is smaller than replicas ${this.replicas}; every replica needs at least one row`);
-    const all = env.model.namedParameters();
-    const trainable = env.model.trainableParameters();
+    // The objective's own parameters (ELECTRA's generator, …) are replicated and reduced like the model's.
+    const all = [...env.model.namedParameters(), ...objectiveParameters(env.objective)];
+    const trainable = [...env.model.trainableParameters(), ...objectiveParameters(env.objective, { trainableOnly: true })];
     this.all = new Map(all.map((p) => [p.path, p]));
     this.trainable = new Set(trainable.map((p) => p.path));
     this.memory = StepMemory.create(layoutOf(all, trainable), this.replicas);

@@ -7,6 +7,7 @@ import { definePlugin } from '../../core/plugin.ts';
 import { CapabilityError } from '../../core/errors.ts';
 import type { HostBatch, Objective } from '../../core/slots/objective.ts';
 import type { LocalStep, ParallelEnv, ParallelPlan, ParallelStrategy, PlanEnv, StepResult } from '../../core/slots/parallel.ts';
+import { objectiveParameters } from '../../core/train/objective-parameters.ts';
 
 interface PipelineConfig {
   stages: number;
@@ -33,7 +34,8 @@ export class Pipeline implements ParallelStrategy {
       throw new CapabilityError(`pipeline: training.batchSize ${env.config.training.batchSize} is smaller than microBatches ${this.microBatches}; every micro-batch needs at least one row`);
     this.gpipe = new GPipe(env.model, env.config, this.stages, this.microBatches);
     this.objective = env.objective;
-    this.params = env.model.trainableParameters();
+    // The objective's own parameters (ELECTRA's generator, …) run in the last stage, whose replay differentiates them.
+    this.params = [...env.model.trainableParameters(), ...objectiveParameters(env.objective, { trainableOnly: true })];
     this.seed = env.config.training.seed;
     this.calls = 0;
   }

@@ -10,6 +10,7 @@ import { definePlugin } from '../../core/plugin.ts';
 import { newForwardContext } from '../../core/slots/context.ts';
 import type { HostBatch, Objective } from '../../core/slots/objective.ts';
 import type { LocalStep, ParallelEnv, ParallelPlan, ParallelStrategy, PlanEnv, StepResult } from '../../core/slots/parallel.ts';
+import { objectiveParameters } from '../../core/train/objective-parameters.ts';
 
 interface TensorParallelConfig {
   devices: number;
@@ -36,7 +37,8 @@ export class TensorParallel implements ParallelStrategy {
     this.dispose();
     this.tp = buildTensorParallel(env.model, env.config, this.devices);
     this.objective = env.objective;
-    this.params = [...env.model.trainableParameters(), ...this.tp.shardParams];
+    // The objective's own parameters (ELECTRA's generator, …) are not sharded: every device holds them whole.
+    this.params = [...env.model.trainableParameters(), ...this.tp.shardParams, ...objectiveParameters(env.objective, { trainableOnly: true })];
     this.seed = env.config.training.seed;
     this.calls = 0;
   }

@@ -33,6 +33,39 @@ function context(dims: Partial<BuildContext['dims']> = {}): BuildContext {
 }
 
 describe('rtd parts', () => {
+  it('gives the generator the model\'s slots within a session: a rotary RMSNorm discriminator gets a rotary RMSNorm generator', async () => {
+    await tf.setBackend('cpu');
+    const config = new ConfigValidator(registry).resolve({
+      architecture: 'encoder-only',
+      model: { dModel: 128, numLayers: 2, numHeads: 4, dFF: 512, maxSeqLen: 64 },
+      training: { seqLen: 64 },
+      norm: { type: 'rmsnorm' },
+      positional: { type: 'rope' },
+      objective: { type: 'rtd' },
+    });
+    const paths = (o: RtdObjective) => o.generator.parameters().map((p) => p.path);
+    const copied = new RtdObjective({ ...context(), config }, RTD);
+    // Rotary positions have no table; RMSNorm has a gain and no bias.
+    expect(paths(copied).some((p) => p.startsWith('pos.'))).toBe(false);
+    expect(paths(copied).some((p) => p.endsWith('.bias') && p.includes('norm'))).toBe(false);
+    // Without a session's config: the slot defaults (learned positions, LayerNorm).
+    const defaults = new RtdObjective(context(), RTD);
+    expect(paths(defaults)).toContain('pos.weight');
+    expect(paths(defaults).some((p) => p.endsWith('.bias') && p.includes('norm'))).toBe(true);
+    for (const o of [copied, defaults]) o.dispose();
+  });
+
+  it('names generatorFraction when the copied slots refuse the smaller generator', () => {
+    const config = new ConfigValidator(registry).resolve({
+      architecture: 'encoder-only',
+      model: { dModel: 128, numLayers: 2, numHeads: 4, dFF: 512, maxSeqLen: 64 },
+      training: { seqLen: 64 },
+      attention: { type: 'grouped-query', groups: 2 },
+      objective: { type: 'rtd' },
+    });
+    expect(() => new RtdObjective({ ...context(), config }, RTD)).toThrow(/\/objective\/generatorFraction: the generator \(1 head\(s\), width 32\) copies the model's slots/);
+  });
+
   it('sizes the generator at a fraction of the discriminator: heads scale, head size and depth stay', () => {
     expect(generatorModel(context(), 0.25)).toMatchObject({ dModel: 32, numHeads: 1, headDim: 32, dFF: 128, numLayers: 2 });
     expect(generatorModel(context(), 0.5)).toMatchObject({ dModel: 64, numHeads: 2, headDim: 32, dFF: 256, numLayers: 2 });
