@@ -26,7 +26,8 @@ export function lossAndGradsOf(model: LanguageModel, objective: Objective, batch
     const { value, grads } = tf.variableGrads(() => {
       const out = objective.loss(model, tensors, batch.extras ?? {}, ctx);
       targetTokens = out.targetTokens;
-      Object.assign(metricTensors, out.metrics ?? {});
+      // Kept: the forward pass runs in a tidy that would free them before they are read.
+      for (const [name, t] of Object.entries(out.metrics ?? {})) metricTensors[name] = tf.keep(t);
       let total: tf.Scalar = out.loss;
       for (const aux of ctx.auxLosses) {
         metricTensors[aux.name] = tf.keep(aux.value);

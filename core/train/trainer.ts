@@ -140,7 +140,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       const { value, grads } = tf.variableGrads(() => {
         const out = this.o.objective.loss(this.o.model, tensors, batch.extras ?? {}, ctx);
         targetTokens = out.targetTokens;
-        metricTensors.push(...Object.entries(out.metrics ?? {}));
+        // Kept: the forward pass runs in a tidy that would free them before they are read.
+        metricTensors.push(...Object.entries(out.metrics ?? {}).map(([name, t]) => [name, tf.keep(t)] as [string, tf.Scalar]));
         let total: tf.Scalar = out.loss;
         for (const aux of ctx.auxLosses) {
           metricTensors.push([aux.name, tf.keep(aux.value)]);

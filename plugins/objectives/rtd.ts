@@ -158,7 +158,12 @@ export class RtdObjective extends Module implements Objective {
 
   loss(model: LanguageModel, batch: Record<string, tf.Tensor>, _extras: Record<string, number[]>, ctx: ForwardContext): ObjectiveLoss {
     const { generator, discriminator } = this.losses(model, batch, ctx);
-    return { loss: tf.add(generator, tf.mul(discriminator, this.o.discriminatorWeight)) as tf.Scalar, targetTokens: batch.labels.size };
+    return {
+      loss: tf.add(generator, tf.mul(discriminator, this.o.discriminatorWeight)) as tf.Scalar,
+      targetTokens: batch.labels.size,
+      // The two parts apart in metrics.jsonl: the joint loss alone cannot say which side is learning.
+      metrics: { generator_mlm: generator, discriminator_bce: discriminator },
+    };
   }
 }
 

@@ -14,7 +14,7 @@ import { selectBackend } from '../../../node/backend.ts';
 import { prepareData } from '../../../node/data.ts';
 import { builtinModule } from '../../../plugins/index.ts';
 import { RtdObjective, binaryCrossEntropy, generatorModel, sampleRows } from '../../../plugins/objectives/rtd.ts';
-import { headTail } from '../../helpers/train-tiny.ts';
+import { headTail, trainTiny } from '../../helpers/train-tiny.ts';
 
 const registry = createRegistry(builtinModule());
 const RTD = { generatorFraction: 0.25, discriminatorWeight: 50, probability: 0.15, maskRate: 0.85, randomRate: 0 };
@@ -108,6 +108,17 @@ describe('rtd parts', () => {
 });
 
 describe('rtd trains jointly', () => {
+  it('through the trainer: logs generator_mlm and discriminator_bce, whose weighted sum is the loss, and the generator learns', async () => {
+    const run = await trainTiny({ architecture: 'encoder-only', objective: { type: 'rtd' } }, { steps: 30 });
+    expect(run.metrics).toHaveLength(30);
+    run.metrics.forEach((m, i) => expect(Math.abs(m.generator_mlm + 50 * m.discriminator_bce - run.losses[i]) / run.losses[i]).toBeLessThan(1e-5));
+    // Only a generator the trainer updates gets below ln V ≈ 5.57 (it starts there).
+    const g = headTail(run.metrics.map((m) => m.generator_mlm));
+    expect(g.tail).toBeLessThan(g.head - 1);
+    expect(run.tensorsAfter).toBe(run.tensorsBefore);
+    run.model.dispose();
+  });
+
   it('with its own parameters trained beside the model\'s, the generator\'s MLM loss and the discriminator\'s loss both fall', async () => {
     await selectBackend('wasm');
     const config = new ConfigValidator(registry).resolve({
