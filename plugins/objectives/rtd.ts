@@ -92,6 +92,20 @@ export function sampleRows(logits: tf.Tensor, rng: Rng): number[] {
 }
 
 /**
+ * The discriminator's input and labels: `original` (flattened rows) with the generator's `sampled` ids at the
+ * flat masked `positions`, and 1 where a sample differs from the original (a sample equal to it counts as original).
+ */
+export function withSamples(original: Int32Array, positions: ArrayLike<number>, sampled: readonly number[]): { corrupted: Int32Array; replaced: Float32Array } {
+  const corrupted = Int32Array.from(original);
+  const replaced = new Float32Array(original.length);
+  Array.from(positions).forEach((p, i) => {
+    corrupted[p] = sampled[i];
+    replaced[p] = sampled[i] === original[p] ? 0 : 1;
+  });
+  return { corrupted, replaced };
+}
+
+/**
  * ELECTRA's replaced-token detection. A small masked-LM generator (an encoder-only Transformer of
  * `generatorFraction` of the discriminator's width, owned by this objective as `generator.*`) fills the masked
  * positions with samples from its softmax; the model under training, the discriminator, tells for every token
@@ -141,14 +155,7 @@ export class RtdObjective extends Module implements Objective {
   /** The generator's masked-LM loss and the discriminator's replaced-token loss, apart. */
   losses(model: LanguageModel, batch: Record<string, tf.Tensor>, ctx: ForwardContext): { generator: tf.Scalar; discriminator: tf.Scalar } {
     const genLogits = this.generator.logits(gatherPositions(this.generator.hidden({ tokens: batch.tokens }, ctx), batch.positions));
-    const sampled = sampleRows(genLogits, ctx.rng);
-    const original = batch.original.dataSync() as Int32Array;
-    const corrupted = Int32Array.from(original);
-    const replaced = new Float32Array(original.length);
-    batch.positions.dataSync().forEach((p, i) => {
-      corrupted[p] = sampled[i];
-      replaced[p] = sampled[i] === original[p] ? 0 : 1;
-    });
+    const { corrupted, replaced } = withSamples(batch.original.dataSync() as Int32Array, batch.positions.dataSync(), sampleRows(genLogits, ctx.rng));
     const shape = batch.original.shape as [number, number];
     return {
       generator: crossEntropy(genLogits, batch.labels),

@@ -16,7 +16,7 @@ import { modelLevelContext } from '../../../core/parallel/build-replica.ts';
 import { Rng } from '../../../core/rng.ts';
 import { newForwardContext } from '../../../core/slots/context.ts';
 import { gatherPositions } from '../../../plugins/objectives/common/masking.ts';
-import { RtdObjective, sampleRows } from '../../../plugins/objectives/rtd.ts';
+import { RtdObjective, sampleRows, withSamples } from '../../../plugins/objectives/rtd.ts';
 import { loadRun, runDirArgument } from './load-run.ts';
 
 const dir = runDirArgument('npx tsx test/plugins/objectives/measure-rtd.ts <run-dir> [batches]');
@@ -54,14 +54,8 @@ for (const windows of evalWindows(data.test, objective.windowLength(config.train
       if (label === mostFrequent) g.frequent++;
     });
     // The discriminator reads the rows with the generator's samples in place, as in training.
-    const sampled = sampleRows(logits, rng);
     const original = t.original.dataSync() as Int32Array;
-    const corrupted = Int32Array.from(original);
-    const replaced = new Uint8Array(original.length);
-    t.positions.dataSync().forEach((p, i) => {
-      corrupted[p] = sampled[i];
-      replaced[p] = sampled[i] === original[p] ? 0 : 1;
-    });
+    const { corrupted, replaced } = withSamples(original, t.positions.dataSync(), sampleRows(logits, rng));
     const probs = tf.sigmoid(objective.discriminate(model, tf.tensor2d(corrupted, t.original.shape as [number, number], 'int32'), ctx)).dataSync();
     const weights = t.weights.dataSync();
     for (let i = 0; i < original.length; i++) if (weights[i] > 0) scores.push({ p: probs[i], replaced: replaced[i] === 1 });
