@@ -86,6 +86,16 @@ function differences(a: unknown, b: unknown, path = '', limit = 5, out: string[]
  * every non-training setting must match (training settings such as steps may change on resume), and the
  * embedding table must have one row per token of tokenizer.json.
  */
+function checkResumable(saved: LoadedCheckpoint, config: PlugformerConfig, vocabSize: number, out: string): void {
+  const model = (c: PlugformerConfig) => ({ ...c, training: undefined });
+  const diff = differences(model(saved.config), model(config));
+  if (diff.length)
+    throw new PlugformerError(`--resume: the checkpoint in ${out} was made with a different config:\n  ${diff.join('\n  ')}\nresume with the config in ${runPaths(out).config}, or train into another --out`);
+  const rows = saved.weights['embed.weight']?.shape[0];
+  if (rows !== undefined && rows !== vocabSize)
+    throw new DataError(`--resume: vocabulary mismatch: ${runPaths(out).tokenizer} has ${vocabSize} tokens but the checkpoint's embed.weight has ${rows} rows`);
+}
+
 /** An objective's own weights (ELECTRA's generator, …) from the checkpoint's objective.safetensors. */
 function restoreObjective(objective: Objective, weights: Record<string, tf.Tensor> | undefined, checkpoint: string, type: string): void {
   if (objectiveParameters(objective).length === 0) return;
@@ -95,16 +105,6 @@ function restoreObjective(objective: Objective, weights: Record<string, tf.Tenso
   } catch (e) {
     throw e instanceof DataError ? new DataError(`--resume: ${checkpoint}/objective.safetensors does not fit the objective: ${e.message.replace(/^state dict does not fit the model: /, '')}`) : e;
   }
-}
-
-function checkResumable(saved: LoadedCheckpoint, config: PlugformerConfig, vocabSize: number, out: string): void {
-  const model = (c: PlugformerConfig) => ({ ...c, training: undefined });
-  const diff = differences(model(saved.config), model(config));
-  if (diff.length)
-    throw new PlugformerError(`--resume: the checkpoint in ${out} was made with a different config:\n  ${diff.join('\n  ')}\nresume with the config in ${runPaths(out).config}, or train into another --out`);
-  const rows = saved.weights['embed.weight']?.shape[0];
-  if (rows !== undefined && rows !== vocabSize)
-    throw new DataError(`--resume: vocabulary mismatch: ${runPaths(out).tokenizer} has ${vocabSize} tokens but the checkpoint's embed.weight has ${rows} rows`);
 }
 
 /**
