@@ -20,9 +20,9 @@ export class DirectoryCheckpointStore implements CheckpointStore {
   constructor(readonly dir: string) {}
 
   async save(c: Checkpoint): Promise<string> {
-    const model = tensorsToSafetensors(c.weights, { format: 'pt', layout: 'linear weights are [in, out]: y = x @ W', producer: 'plugformer' });
+    const model = tensorsToSafetensors(c.weights, WEIGHTS_METADATA);
     const optimizer = tensorsToSafetensors(c.optimizer.tensors, { step: String(c.optimizer.step) });
-    const objective: Record<string, Uint8Array> = c.objectiveWeights && Object.keys(c.objectiveWeights).length > 0 ? { 'objective.safetensors': tensorsToSafetensors(c.objectiveWeights, { format: 'pt', layout: 'linear weights are [in, out]: y = x @ W', producer: 'plugformer' }) } : {};
+    const objective: Record<string, Uint8Array> = c.objectiveWeights && Object.keys(c.objectiveWeights).length > 0 ? { 'objective.safetensors': tensorsToSafetensors(c.objectiveWeights, WEIGHTS_METADATA) } : {};
     await writeDirAtomic(this.dir, {
       'model.safetensors': model,
       ...objective,
@@ -40,7 +40,10 @@ export class DirectoryCheckpointStore implements CheckpointStore {
   }
 }
 
-/** Model weights are floating point; an integer tensor in model.safetensors is a damaged or foreign file. */
+/** The `__metadata__` of model.safetensors and objective.safetensors. */
+const WEIGHTS_METADATA = { format: 'pt', layout: 'linear weights are [in, out]: y = x @ W', producer: 'plugformer' };
+
+/** Weights are floating point; an integer tensor in model or objective.safetensors is a damaged or foreign file. */
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
 /**
@@ -83,14 +86,17 @@ export function readCheckpointDir(dir: string, opts: ReadCheckpointOptions = {})
   if (typeof config !== 'object' || config === null || Array.isArray(config))
     throw new DataError(`checkpoint file ${join(dir, 'config.json')} must hold a config object`);
   const state = checkState(json<unknown>('state.json'), join(dir, 'state.json'));
-  const model = tensors('model.safetensors');
-  for (const [name, t] of Object.entries(model.tensors))
-    if (!FLOAT_DTYPES.has(t.dtype)) throw new DataError(`${join(dir, 'model.safetensors')}: weight "${name}" has dtype ${t.dtype}; model weights are floating point (F32, F16 or BF16)`);
-  const out: Omit<LoadedCheckpoint, 'optimizer'> = { config, state, weights: safetensorsToTensors(model) };
+  const weights = (name: string) => {
+    const file = tensors(name);
+    for (const [weight, t] of Object.entries(file.tensors))
+      if (!FLOAT_DTYPES.has(t.dtype)) throw new DataError(`${join(dir, name)}: weight "${weight}" has dtype ${t.dtype}; weights are floating point (F32, F16 or BF16)`);
+    return safetensorsToTensors(file);
+  };
+  const out: Omit<LoadedCheckpoint, 'optimizer'> = { config, state, weights: weights('model.safetensors') };
   if (opts.optimizer === false) return out;
   if (existsSync(join(dir, 'objective.safetensors'))) {
     try {
-      out.objectiveWeights = safetensorsToTensors(tensors('objective.safetensors'));
+      out.objectiveWeights = weights('objective.safetensors');
     } catch (e) {
       for (const t of Object.values(out.weights)) t.dispose();
       throw e;

@@ -115,7 +115,7 @@ describe('generate refuses a damaged or mismatched run, leaving it unchanged', (
       bytes.writeUInt32LE(bytes.readUInt32LE(0) - 8, 0);
       writeFileSync(model(d), bytes);
     }, [], /model\.safetensors: safetensors: /],
-    ['a dtype changed to another of the same width (F32 → I32)', (d) => editHeader(d, (h) => (h['embed.weight'].dtype = 'I32')), [], /weight "embed\.weight" has dtype I32; model weights are floating point/],
+    ['a dtype changed to another of the same width (F32 → I32)', (d) => editHeader(d, (h) => (h['embed.weight'].dtype = 'I32')), [], /weight "embed\.weight" has dtype I32; weights are floating point/],
     ['a dtype changed to a narrower one (F32 → F16)', (d) => editHeader(d, (h) => (h['embed.weight'].dtype = 'F16')), [], /tensor "embed\.weight": shape \[\d+, 16\] × F16 needs \d+ bytes but data_offsets span \d+/],
     ['an unknown dtype', (d) => editHeader(d, (h) => (h['norm.weight'].dtype = 'Q4')), [], /unsupported dtype "Q4"/],
     ['a shape transposed (same byte count)', (d) => editHeader(d, (h) => h['blocks.0.ffn.w1.weight'].shape.reverse()), [], /does not fit the model .*"blocks\.0\.ffn\.w1\.weight" has shape \[32,16\] but the model expects \[16,32\]/],
@@ -176,7 +176,7 @@ describe.concurrent('the binary, in child processes [~10 s]', () => {
   it('a tampered dtype on generate: exit 2, run unchanged', async () => {
     const dir = copyRun('bin-dtype', (d) => editHeader(d, (h) => (h['embed.weight'].dtype = 'I32')));
     const before = snapshot(dir);
-    refused(await cli(['generate', dir, '--prompt', 'The jury']), /has dtype I32; model weights are floating point/);
+    refused(await cli(['generate', dir, '--prompt', 'The jury']), /has dtype I32; weights are floating point/);
     expect(snapshot(dir)).toEqual(before);
   }, 120_000);
 
